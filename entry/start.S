@@ -1,0 +1,195 @@
+/*
+ * pvmfw entry: the first code of the VM. Runs from flash with the MMU off.
+ *
+ * In: x0 = device tree address from a hypervisor (AOSP protocol), or 0 under
+ * plain `-bios` (QEMU leaves its DT at the board's DT base). Must be EL1.
+ *
+ * Order (nothing written in C/C++ runs before its prerequisite):
+ *   1. refuse any exception level but EL1 (a message on the early UART, then
+ *      PSCI SYSTEM_RESET through SMC where that exists)
+ *   2. vectors, FP/SIMD access (CPACR_EL1.FPEN), stack
+ *   3. copy .data from flash, zero .bss (aligned 16-byte stores only)
+ *   4. stack-protector canary from FEAT_RNG (RNDR) when present
+ *   5. build the identity map (pvmfw_build_page_tables), turn on MMU + caches
+ *   6. pvmfw_main(dt, el) -- never returns
+ */
+#include <board/layout.h>
+
+/* SCTLR_EL1 (Arm ARM D17.2.118): RES1 bits of v8.0 + M, C, SA, SA0, I, nTWI,
+ * nTWE, WXN (writable implies execute-never). */
+#define SCTLR_RES1 ((1 << 29) | (1 << 28) | (1 << 23) | (1 << 22) | (1 << 20) | (1 << 11))
+#define SCTLR_MMU_ON (SCTLR_RES1 | (1 << 0) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 12) | \
+                      (1 << 16) | (1 << 18) | (1 << 19))
+#define SCTLR_MMU_OFF SCTLR_RES1
+
+/* TCR_EL1 (D17.2.131): T0SZ = 25 (39-bit VA), walks inner-shareable WB WA,
+ * 4 KiB granule, EPD1 (no TTBR1 walks). IPS is filled from PARange. */
+#define TCR_VALUE ((25 << 0) | (1 << 8) | (1 << 10) | (3 << 12) | (0 << 14) | (1 << 23))
+
+.macro adr_l reg, sym
+  adrp \reg, \sym
+  add \reg, \reg, :lo12:\sym
+.endm
+
+.section .text.head, "ax"
+.global _start
+_start:
+  /* An arm64 Image header (Linux booting.rst) so loaders that expect one can
+   * place pvmfw; code0 branches over it. */
+  b real_start                 /* code0 */
+  .word 0                      /* code1 */
+  .quad 0                      /* text_offset */
+  .quad __image_size           /* image_size */
+  .quad 0xa                    /* flags: LE, 4K pages, anywhere */
+  .quad 0, 0, 0                /* res2..res4 */
+  .ascii "ARM\x64"             /* magic */
+  .word 0                      /* res5 */
+
+.section .text.entry, "ax"
+real_start:
+  mov x19, x0                  /* DT address from the caller */
+  mrs x20, CurrentEL
+  ubfx x20, x20, #2, #2
+  cmp x20, #1
+  b.ne wrong_el
+
+  adr_l x1, pvmfw_vectors
+  msr vbar_el1, x1
+  mov x1, #(3 << 20)           /* CPACR_EL1.FPEN: no FP/SIMD traps at EL1/EL0 */
+  msr cpacr_el1, x1
+  msr sctlr_el1, xzr           /* known state: MMU and caches off */
+  isb
+  /* Make sure the (so far unused) scratch RAM holds no stale cache lines. */
+  adr_l x1, __scratch_start
+  adr_l x2, __scratch_end
+  bl dcache_invalidate_range
+
+  adr_l x1, __stack_top
+  mov sp, x1
+
+  /* .data: flash -> scratch. Both ends are 16-byte aligned by the link map. */
+  adr_l x1, __data_lma
+  adr_l x2, __data_start
+  adr_l x3, __data_end
+1:cmp x2, x3
+  b.hs 2f
+  ldp x4, x5, [x1], #16
+  stp x4, x5, [x2], #16
+  b 1b
+2:adr_l x2, __bss_start
+  adr_l x3, __bss_end
+3:cmp x2, x3
+  b.hs 4f
+  stp xzr, xzr, [x2], #16
+  b 3b
+4:
+  /* Stack canary: FEAT_RNG when ID_AA64ISAR0_EL1.RNDR (bits 63:60) says so. */
+  mrs x1, id_aa64isar0_el1
+  ubfx x1, x1, #60, #4
+  cbz x1, 6f
+  mov x3, #16                  /* bounded retries: RNDR may report failure */
+5:mrs x2, s3_3_c2_c4_0         /* RNDR */
+  b.ne 7f                      /* NZCV == 0b0000 on success */
+  subs x3, x3, #1
+  b.ne 5b
+6:mov x2, #0                   /* no entropy: pvmfw_main reports it */
+7:adr_l x1, __stack_chk_guard
+  str x2, [x1]
+
+  /* Identity map with W^X, then MMU and caches on. */
+  bl pvmfw_build_page_tables   /* returns the root table address, or 0 */
+  cbz x0, mmu_failed
+  msr ttbr0_el1, x0
+  ldr x1, =0xff04              /* MAIR: 0 Device-nGnRE, 1 Normal WB RWA */
+  msr mair_el1, x1
+  ldr x1, =TCR_VALUE
+  mrs x2, id_aa64mmfr0_el1
+  ubfx x2, x2, #0, #3          /* PARange -> TCR_EL1.IPS */
+  bfi x1, x2, #32, #3
+  msr tcr_el1, x1
+  isb
+  tlbi vmalle1
+  ic iallu
+  dsb nsh
+  isb
+  ldr x1, =SCTLR_MMU_ON
+  msr sctlr_el1, x1
+  isb
+
+  mov x0, x19
+  mov x1, x20
+  bl pvmfw_main
+  b pvmfw_halt
+
+mmu_failed:
+  adr_l x0, msg_mmu
+  b early_fail
+
+/* Not at EL1: say so on the early UART with the MMU off, then ask for a reset
+ * through SMC (EL2 under QEMU's virtualization=on has PSCI there). */
+wrong_el:
+  adr_l x0, msg_el_1
+  bl early_puts
+  add x0, x20, #'0'
+  bl early_putc
+  adr_l x0, msg_el_2
+  cmp x20, #3
+  b.eq early_fail_noreset
+early_fail:
+  bl early_puts
+  ldr x0, =0x84000009          /* PSCI SYSTEM_RESET */
+  mrs x1, CurrentEL
+  ubfx x1, x1, #2, #2
+  cmp x1, #1
+  b.eq 1f
+  smc #0
+  b pvmfw_halt
+1:hvc #0
+  b pvmfw_halt
+early_fail_noreset:
+  bl early_puts
+  b pvmfw_halt
+
+/* early_puts(x0 = NUL-terminated string), early_putc(w0): PL011 DR, polling
+ * FR.TXFF. Uses x0-x3 only. */
+early_puts:
+  mov x3, x30
+  mov x2, x0
+1:ldrb w0, [x2], #1
+  cbz w0, 2f
+  bl early_putc
+  b 1b
+2:ret x3
+early_putc:
+  ldr x1, =BOARD_EARLY_UART
+1:ldr w9, [x1, #0x18]
+  tbnz w9, #5, 1b
+  str w0, [x1]
+  ret
+
+.global pvmfw_halt
+pvmfw_halt:
+  wfi
+  b pvmfw_halt
+
+/* dcache_invalidate_range(x1 = start, x2 = end): DC IVAC by line (CTR_EL0). */
+.global dcache_invalidate_range
+dcache_invalidate_range:
+  mrs x3, ctr_el0
+  ubfx x3, x3, #16, #4
+  mov x4, #4
+  lsl x3, x4, x3               /* line size in bytes */
+  sub x4, x3, #1
+  bic x1, x1, x4
+1:cmp x1, x2
+  b.hs 2f
+  dc ivac, x1
+  add x1, x1, x3
+  b 1b
+2:dsb sy
+  ret
+
+.section .rodata.entry, "a"
+msg_el_1: .asciz "pvmfw: boot failed: WRONG_EXCEPTION_LEVEL: started at EL"
+msg_el_2: .asciz ", pvmfw runs at EL1\r\n"
+msg_mmu: .asciz "pvmfw: boot failed: INTERNAL_ERROR: cannot build the page tables\r\n"

@@ -1,0 +1,73 @@
+/*
+ * EL1 exception vectors (Arm ARM D1.10.2: 16 entries of 0x80 bytes, table
+ * 2 KiB aligned). pvmfw expects no exception at all: every entry saves the
+ * registers on a dedicated exception stack (so a stack overflow into the guard
+ * page is still reported) and calls pvmfw_exception(kind, frame), which prints
+ * the dump and the reason and resets the VM. Nothing here returns.
+ *
+ * Frame layout (struct ExceptionFrame in exceptions.cc): x0..x30, sp.
+ */
+.macro adr_l reg, sym
+  adrp \reg, \sym
+  add \reg, \reg, :lo12:\sym
+.endm
+
+.macro entry kind
+  .balign 0x80
+  msr tpidr_el1, x0            /* stash x0 and the interrupted sp */
+  mov x0, sp
+  msr tpidrro_el0, x0
+  adr_l x0, __exc_stack_top
+  mov sp, x0
+  mov x0, #\kind
+  b exception_common
+.endm
+
+.section .text.vectors, "ax"
+.balign 0x800
+.global pvmfw_vectors
+pvmfw_vectors:
+  entry 0   /* current EL, SP_EL0: sync */
+  entry 1   /* irq */
+  entry 2   /* fiq */
+  entry 3   /* serror */
+  entry 4   /* current EL, SP_ELx: sync */
+  entry 5
+  entry 6
+  entry 7
+  entry 8   /* lower EL, AArch64 */
+  entry 9
+  entry 10
+  entry 11
+  entry 12  /* lower EL, AArch32 */
+  entry 13
+  entry 14
+  entry 15
+
+exception_common:
+  sub sp, sp, #(32 * 8)
+  stp x1, x2, [sp, #8]
+  stp x3, x4, [sp, #24]
+  stp x5, x6, [sp, #40]
+  stp x7, x8, [sp, #56]
+  stp x9, x10, [sp, #72]
+  stp x11, x12, [sp, #88]
+  stp x13, x14, [sp, #104]
+  stp x15, x16, [sp, #120]
+  stp x17, x18, [sp, #136]
+  stp x19, x20, [sp, #152]
+  stp x21, x22, [sp, #168]
+  stp x23, x24, [sp, #184]
+  stp x25, x26, [sp, #200]
+  stp x27, x28, [sp, #216]
+  stp x29, x30, [sp, #232]
+  mrs x1, tpidr_el1
+  str x1, [sp, #0]
+  mrs x1, tpidrro_el0
+  str x1, [sp, #248]
+  msr tpidr_el1, xzr
+  msr tpidrro_el0, xzr
+  mov x1, sp
+  mov x29, #0                  /* end the frame chain for the reporter */
+  bl pvmfw_exception
+  b pvmfw_halt

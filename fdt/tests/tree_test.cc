@@ -1,0 +1,131 @@
+#include "fdt/tree.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+namespace fdt {
+namespace {
+
+std::vector<std::byte> load(const std::string& name) {
+  std::ifstream f(std::string(FDT_TEST_DATA) + "/" + name, std::ios::binary);
+  std::vector<char> raw((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  std::vector<std::byte> out(raw.size());
+  std::memcpy(out.data(), raw.data(), raw.size());
+  return out;
+}
+
+void put32(std::vector<std::byte>& b, size_t off, uint32_t v) {
+  for (size_t i = 0; i < 4; ++i) b[off + i] = std::byte(v >> (24 - 8 * i));
+}
+uint32_t get32(const std::vector<std::byte>& b, size_t off) {
+  uint32_t v = 0;
+  for (size_t i = 0; i < 4; ++i) v = (v << 8) | std::to_integer<uint32_t>(b[off + i]);
+  return v;
+}
+
+TEST(Tree, OpensGoodBlob) {
+  auto blob = load("good_vm.dtb");
+  ASSERT_FALSE(blob.empty());
+  auto t = Tree::open(blob);
+  ASSERT_TRUE(t) << to_string(t.error());
+  auto chosen = t->node("/chosen");
+  ASSERT_TRUE(chosen);
+  EXPECT_EQ(*t->prop_string(*chosen, "stdout-path"), "/pl011@9000000");
+  EXPECT_EQ(*t->prop_uint(*chosen, "linux,initrd-start"), 0x48000000u);
+  auto mem = t->node("/memory");
+  ASSERT_TRUE(mem);
+  auto reg = t->reg(*mem);
+  ASSERT_TRUE(reg);
+  EXPECT_EQ(reg->base, 0x40000000u);
+  EXPECT_EQ(reg->size, 0x40000000u);
+  EXPECT_FALSE(t->reg(*mem, 1));
+}
+
+TEST(Tree, AcceptsLargerWindow) {
+  auto blob = load("good_vm.dtb");
+  blob.resize(blob.size() + 4096);
+  EXPECT_TRUE(Tree::open(blob));
+}
+
+TEST(Tree, RefusesTruncated) {
+  auto blob = load("good_vm.dtb");
+  for (size_t n : {size_t{0}, size_t{39}, size_t{40}, blob.size() - 1}) {
+    auto t = Tree::open(std::span(blob).first(n));
+    ASSERT_FALSE(t) << n;
+    EXPECT_EQ(t.error(), Error::kTruncated);
+  }
+}
+
+TEST(Tree, RefusesBadHeaders) {
+  auto good = load("good_vm.dtb");
+  auto b = good;
+  put32(b, 0, 0xd00dfeee);
+  EXPECT_EQ(Tree::open(b).error(), Error::kBadMagic);
+  b = good;
+  put32(b, 20, 16);
+  EXPECT_EQ(Tree::open(b).error(), Error::kBadVersion);
+  b = good;
+  put32(b, 8, 0xfffffff0);  // struct block offset past the end
+  EXPECT_EQ(Tree::open(b).error(), Error::kBadLayout);
+  b = good;
+  put32(b, 36, get32(b, 36) + 0x10000);  // struct size past the end
+  EXPECT_EQ(Tree::open(b).error(), Error::kBadLayout);
+  b = good;
+  put32(b, 12, get32(b, 8));  // strings overlapping struct
+  EXPECT_EQ(Tree::open(b).error(), Error::kBadLayout);
+}
+
+TEST(Tree, RefusesBadPropertyNameOffset) {
+  auto b = load("good_vm.dtb");
+  const uint32_t off_struct = get32(b, 8);
+  // First token is BEGIN_NODE for the root (name "" padded to 4), then the
+  // first property: token, len, nameoff.
+  ASSERT_EQ(get32(b, off_struct), 1u);
+  ASSERT_EQ(get32(b, off_struct + 8), 3u);
+  put32(b, off_struct + 16, 0x7fffffff);
+  EXPECT_EQ(Tree::open(b).error(), Error::kBadStructure);
+}
+
+TEST(Tree, RefusesPropertyLengthPastBlock) {
+  auto b = load("good_vm.dtb");
+  const uint32_t off_struct = get32(b, 8);
+  put32(b, off_struct + 12, 0xfffffff0);
+  EXPECT_EQ(Tree::open(b).error(), Error::kBadStructure);
+}
+
+TEST(Tree, RefusesUnbalancedNodes) {
+  auto b = load("good_vm.dtb");
+  const uint32_t off_struct = get32(b, 8);
+  const uint32_t size_struct = get32(b, 36);
+  // Replace the final END_NODE (just before END) with a NOP.
+  ASSERT_EQ(get32(b, off_struct + size_struct - 4), 9u);
+  ASSERT_EQ(get32(b, off_struct + size_struct - 8), 2u);
+  put32(b, off_struct + size_struct - 8, 4);
+  EXPECT_EQ(Tree::open(b).error(), Error::kBadStructure);
+}
+
+TEST(Tree, RefusesUnknownToken) {
+  auto b = load("good_vm.dtb");
+  const uint32_t off_struct = get32(b, 8);
+  put32(b, off_struct + 8, 0x77);
+  EXPECT_EQ(Tree::open(b).error(), Error::kBadStructure);
+}
+
+TEST(Tree, PropertyShapes) {
+  auto blob = load("bad_kernel_size_shape.dtb");
+  auto t = Tree::open(blob);
+  ASSERT_TRUE(t);
+  auto config = t->node("/config");
+  ASSERT_TRUE(config);
+  EXPECT_EQ(t->prop_uint(*config, "kernel-size").error(), Error::kBadProperty);
+  EXPECT_EQ(t->prop_uint(*config, "absent").error(), Error::kNotFound);
+  EXPECT_EQ(*t->prop_uint(*config, "kernel-address"), 0x40400000u);
+}
+
+}  // namespace
+}  // namespace fdt
