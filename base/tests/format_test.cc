@@ -8,6 +8,9 @@
 namespace base {
 namespace {
 
+#pragma clang diagnostic ignored "-Wformat-security"  // fmt() forwards literals
+#pragma clang diagnostic ignored "-Wformat-nonliteral"
+
 std::string fmt(const char* f, auto... args) {
   char buf[256];
   size_t n = format_to(buf, sizeof(buf), f, args...);

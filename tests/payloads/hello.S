@@ -4,7 +4,9 @@
  * pvm run places it. Prints on the qemu-virt PL011 and powers off with PSCI.
  *
  *   payload: x0=... x1=... x2=... x3=...     registers at entry (x1..x3 must be 0)
- *   payload: sctlr_el1=...                    MMU (bit 0) and D-cache (bit 2) must be off
+ *   payload: sctlr_el1=...
+ *   payload: mmu and d-cache off | MMU OR D-CACHE ON
+ *   payload: x1-x3 zero | x1-x3 NOT zero
  *   payload: dt magic ok | dt magic BAD       x0 points at a flattened DT
  *   payload: scratch wiped | scratch NOT wiped  pvmfw's RAM holds no leftovers
  *   payload: done
@@ -52,6 +54,21 @@ _start:
   adr x0, s_nl
   bl puts
 
+  /* arm64 boot protocol: MMU (SCTLR.M, bit 0) and D-cache (SCTLR.C, bit 2) off. */
+  adr x0, s_mmu_off
+  mov x1, #5
+  tst x23, x1
+  b.eq 1f
+  adr x0, s_mmu_on
+1:bl puts
+  /* x1..x3 are zero. */
+  adr x0, s_regs_zero
+  orr x1, x20, x21
+  orr x1, x1, x22
+  cbz x1, 1f
+  adr x0, s_regs_dirty
+1:bl puts
+
   /* DT magic 0xd00dfeed, big-endian in memory. */
   ldr w1, [x19]
   ldr w2, =0xedfe0dd0
@@ -63,7 +80,7 @@ _start:
 
   /* pvmfw's scratch RAM must read as zeros. */
   ldr x1, =BOARD_SCRATCH_BASE
-  ldr x2, =(BOARD_SCRATCH_BASE + 0x40000)
+  ldr x2, =(BOARD_SCRATCH_BASE + BOARD_SCRATCH_SIZE)
   adr x0, s_wiped
 2:cmp x1, x2
   b.hs 3f
@@ -125,6 +142,10 @@ s_x3: .asciz " x3="
 s_sctlr: .asciz "\npayload: sctlr_el1="
 s_vbar: .asciz " vbar_el1="
 s_nl: .asciz "\n"
+s_mmu_off: .asciz "payload: mmu and d-cache off\n"
+s_mmu_on: .asciz "payload: MMU OR D-CACHE ON\n"
+s_regs_zero: .asciz "payload: x1-x3 zero\n"
+s_regs_dirty: .asciz "payload: x1-x3 NOT zero\n"
 s_dt_ok: .asciz "payload: dt magic ok\n"
 s_dt_bad: .asciz "payload: dt magic BAD\n"
 s_wiped: .asciz "payload: scratch wiped\n"

@@ -1,0 +1,167 @@
+// Builds the QEMU command line for a pvm VM, runs QEMU, and watches its
+// console for the outcome.
+//
+// Callers may rely on: QEMU's stdin is /dev/null (the terminal is never put
+// in raw mode); its stdout (the guest console, -nographic) and stderr are read
+// line by line and handed to the caller as they arrive; QEMU never outlives
+// run_qemu(): on timeout or request_stop() it gets SIGTERM, then SIGKILL.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <expected>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pvm {
+
+// ---- Command line -----------------------------------------------------------
+
+// A file QEMU's generic loader places in guest memory before reset.
+struct QemuLoad {
+  std::string path;
+  uint64_t address = 0;
+};
+
+struct QemuConfig {
+  std::string qemu = "qemu-system-aarch64";  // looked up in PATH when it has no '/'
+  uint64_t mem_mib = 1024;
+  uint32_t cpus = 1;
+  std::string firmware;  // -bios: loaded into flash at 0 and started there
+  // -dtb: in -bios mode QEMU copies it to the start of RAM (BOARD_DT_BASE),
+  // replacing the tree it would generate, after rewriting /memory's reg.
+  std::string dtb;
+  std::vector<QemuLoad> loads;
+  // Deterministic time: 1 instruction = 1 ns, fixed RNG seed and RTC
+  // (the settings ../TARGETS.md measures with).
+  bool icount = false;
+  bool virtualization = false;  // start at EL2 (PSCI conduit becomes SMC)
+  std::vector<std::string> extra_args;  // appended last, verbatim
+};
+
+// The argv, argv[0] being config.qemu. The GIC version is pinned to 2, the
+// one the VM device tree describes.
+std::vector<std::string> build_qemu_argv(const QemuConfig& config);
+
+// The argv as one POSIX shell command line (for --print-cmd).
+std::string shell_command(const std::vector<std::string>& argv);
+
+// ---- Watching the console ---------------------------------------------------
+
+// pvmfw's single failure funnel prints this, then the reason, then resets.
+inline constexpr std::string_view kBootFailedPrefix = "pvmfw: boot failed:";
+// The demo initramfs prints this first (see initramfs.h).
+inline constexpr std::string_view kDefaultGoal = "pvm-guest: reached /init";
+
+struct Expectations {
+  // Each must occur inside some console line, in any order.
+  std::vector<std::string> goals;
+  // When set, the run succeeds only if pvmfw reports exactly this reason:
+  // a line "pvmfw: boot failed: REASON", optionally followed by " ", ":"
+  // or "(" and details.
+  std::optional<std::string> expected_failure;
+};
+
+// Splits a byte stream into lines: '\n' ends a line, '\r' is dropped, and
+// over-long lines are cut at kMaxLine bytes so memory stays bounded.
+class LineSplitter {
+ public:
+  static constexpr size_t kMaxLine = 64 * 1024;
+  using Sink = std::function<void(std::string_view)>;
+
+  void feed(std::string_view bytes, const Sink& sink);
+  // Emits a final unterminated line, if any.
+  void flush(const Sink& sink);
+
+ private:
+  std::string pending_;
+};
+
+// Matches console lines against the expectations.
+class ConsoleWatcher {
+ public:
+  explicit ConsoleWatcher(const Expectations& expectations);
+  void on_line(std::string_view line);
+
+  const std::vector<bool>& goals_seen() const { return goals_seen_; }
+  bool all_goals_seen() const;
+  // The first line starting with kBootFailedPrefix.
+  const std::optional<std::string>& failure_line() const { return failure_line_; }
+
+ private:
+  Expectations expectations_;
+  std::vector<bool> goals_seen_;
+  std::optional<std::string> failure_line_;
+};
+
+// True when `line` is "pvmfw: boot failed: REASON" as Expectations describes.
+bool failure_matches(std::string_view line, std::string_view reason);
+
+// ---- Running ----------------------------------------------------------------
+
+enum class QemuErrc {
+  kEmptyCommand,
+  kPipeFailed,
+  kSpawnFailed,  // QEMU binary missing or not executable
+  kPollFailed,
+  kReadFailed,
+  kWaitFailed,
+};
+
+struct QemuError {
+  QemuErrc code;
+  int sys_errno = 0;
+};
+
+std::string_view to_string(QemuErrc code);
+std::string to_string(const QemuError& error);
+
+struct RunOptions {
+  std::chrono::seconds timeout{120};  // wall clock, from spawn to exit
+  LineSplitter::Sink on_console;      // each stdout line as it arrives (may be empty)
+  LineSplitter::Sink on_stderr;       // each stderr line as it arrives (may be empty)
+};
+
+struct RunResult {
+  bool exited = false;    // QEMU ended by itself (not killed by us)
+  int exit_status = -1;   // its exit status, when it exited normally
+  int term_signal = 0;    // the signal that ended it, if one did
+  bool timed_out = false;
+  bool interrupted = false;  // request_stop() was called
+  std::chrono::seconds timeout{0};
+  std::vector<bool> goals_seen;
+  std::optional<std::string> failure_line;
+  std::vector<std::string> transcript;  // console lines (capped at kMaxTranscriptLines)
+};
+
+inline constexpr size_t kMaxTranscriptLines = 200000;
+
+[[nodiscard]] std::expected<RunResult, QemuError> run_qemu(const std::vector<std::string>& argv,
+                                                           const Expectations& expectations,
+                                                           const RunOptions& options);
+
+// Async-signal-safe: makes a running (or the next) run_qemu() stop QEMU and
+// return with interrupted = true. For SIGINT/SIGTERM handlers.
+void request_stop();
+
+// ---- Verdict ----------------------------------------------------------------
+
+enum class Verdict { kPass, kGuestFailed, kTimedOut, kInterrupted };
+
+struct Judgement {
+  Verdict verdict;
+  // Empty on kPass; otherwise the line pvm prints after "pvm: ", e.g.
+  // "guest failed: goal not reached" or "timeout after 120 s".
+  std::string message;
+};
+
+// kPass needs: QEMU exited by itself with status 0, every goal seen, and
+// either no failure line (normal run) or the expected one (expected_failure).
+// Reasons are checked in this order: interrupt, timeout, failure line, QEMU's
+// own exit status, goals.
+Judgement judge(const RunResult& result, const Expectations& expectations);
+
+}  // namespace pvm

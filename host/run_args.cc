@@ -1,0 +1,181 @@
+#include "run_args.h"
+
+#include <charconv>
+#include <functional>
+
+#include "vm_dt.h"
+
+namespace pvm {
+namespace {
+
+std::unexpected<ArgError> arg_error(ArgErrc code, std::string_view option) {
+  return std::unexpected(ArgError{code, std::string(option)});
+}
+
+// Decimal only: sizes and counts are given in fixed units (MiB, seconds).
+template <typename T>
+std::expected<T, ArgError> parse_number(std::string_view option, std::string_view text, T min,
+                                        T max) {
+  T value{};
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, 10);
+  if (ec == std::errc::result_out_of_range) return arg_error(ArgErrc::kOutOfRange, option);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) {
+    return arg_error(ArgErrc::kBadNumber, option);
+  }
+  if (value < min || value > max) return arg_error(ArgErrc::kOutOfRange, option);
+  return value;
+}
+
+struct Option {
+  std::string_view name;
+  bool takes_value;
+  // Stores the value (empty for flags); may fail for numbers.
+  std::function<std::expected<void, ArgError>(RunArgs&, std::string_view)> apply;
+};
+
+std::expected<void, ArgError> ok() { return {}; }
+
+const std::vector<Option>& options() {
+  static const std::vector<Option> table = {
+      {"--firmware", true, [](RunArgs& a, std::string_view v) { a.firmware = v; return ok(); }},
+      {"--kernel", true, [](RunArgs& a, std::string_view v) { a.kernel = v; return ok(); }},
+      {"--initrd", true, [](RunArgs& a, std::string_view v) { a.initrd = v; return ok(); }},
+      {"--no-initrd", false, [](RunArgs& a, std::string_view) { a.no_initrd = true; return ok(); }},
+      {"--busybox", true, [](RunArgs& a, std::string_view v) { a.busybox = v; return ok(); }},
+      {"--cmdline", true, [](RunArgs& a, std::string_view v) { a.cmdline = v; return ok(); }},
+      {"--mem", true,
+       [](RunArgs& a, std::string_view v) -> std::expected<void, ArgError> {
+         auto n = parse_number<uint64_t>("--mem", v, 1, kMaxMemMib);
+         if (!n) return std::unexpected(n.error());
+         a.mem_mib = *n;
+         return {};
+       }},
+      {"--cpus", true,
+       [](RunArgs& a, std::string_view v) -> std::expected<void, ArgError> {
+         auto n = parse_number<uint32_t>("--cpus", v, 1, kMaxCpus);
+         if (!n) return std::unexpected(n.error());
+         a.cpus = *n;
+         return {};
+       }},
+      {"--expect", true,
+       [](RunArgs& a, std::string_view v) -> std::expected<void, ArgError> {
+         if (v.empty()) return arg_error(ArgErrc::kMissingValue, "--expect");
+         a.expect.emplace_back(v);
+         return {};
+       }},
+      {"--expect-fail", true,
+       [](RunArgs& a, std::string_view v) -> std::expected<void, ArgError> {
+         if (v.empty()) return arg_error(ArgErrc::kMissingValue, "--expect-fail");
+         if (a.expect_fail) return arg_error(ArgErrc::kConflict, "--expect-fail");
+         a.expect_fail = v;
+         return {};
+       }},
+      {"--timeout", true,
+       [](RunArgs& a, std::string_view v) -> std::expected<void, ArgError> {
+         auto n = parse_number<uint32_t>("--timeout", v, 1, kMaxTimeoutS);
+         if (!n) return std::unexpected(n.error());
+         a.timeout_s = *n;
+         return {};
+       }},
+      {"--icount", false, [](RunArgs& a, std::string_view) { a.icount = true; return ok(); }},
+      {"--virtualization", false,
+       [](RunArgs& a, std::string_view) { a.virtualization = true; return ok(); }},
+      {"--qemu", true, [](RunArgs& a, std::string_view v) { a.qemu = v; return ok(); }},
+      {"--dt-out", true, [](RunArgs& a, std::string_view v) { a.dt_out = v; return ok(); }},
+      {"--keep-dir", true, [](RunArgs& a, std::string_view v) { a.keep_dir = v; return ok(); }},
+      {"--print-cmd", false, [](RunArgs& a, std::string_view) { a.print_cmd = true; return ok(); }},
+      {"--help", false, [](RunArgs& a, std::string_view) { a.help = true; return ok(); }},
+      {"-h", false, [](RunArgs& a, std::string_view) { a.help = true; return ok(); }},
+  };
+  return table;
+}
+
+}  // namespace
+
+std::string_view to_string(ArgErrc code) {
+  switch (code) {
+    case ArgErrc::kUnknownOption: return "unknown option";
+    case ArgErrc::kMissingValue: return "needs a value";
+    case ArgErrc::kBadNumber: return "not a decimal number";
+    case ArgErrc::kOutOfRange: return "value out of range";
+    case ArgErrc::kConflict: return "conflicts with another option";
+    case ArgErrc::kUnexpectedArgument: return "unexpected argument";
+  }
+  return "bad argument";
+}
+
+std::string to_string(const ArgError& error) {
+  return error.option + ": " + std::string(to_string(error.code));
+}
+
+std::expected<RunArgs, ArgError> parse_run_args(std::span<const std::string_view> args) {
+  RunArgs out;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string_view word = args[i];
+    if (word == "--") {
+      for (size_t j = i + 1; j < args.size(); ++j) out.qemu_args.emplace_back(args[j]);
+      break;
+    }
+    if (!word.starts_with('-')) return arg_error(ArgErrc::kUnexpectedArgument, word);
+    std::string_view name = word;
+    std::optional<std::string_view> inline_value;
+    if (size_t eq = word.find('='); eq != std::string_view::npos) {
+      name = word.substr(0, eq);
+      inline_value = word.substr(eq + 1);
+    }
+    const Option* option = nullptr;
+    for (const Option& candidate : options()) {
+      if (candidate.name == name) option = &candidate;
+    }
+    if (option == nullptr) return arg_error(ArgErrc::kUnknownOption, name);
+    std::string_view value;
+    if (option->takes_value) {
+      if (inline_value) {
+        value = *inline_value;
+      } else if (i + 1 < args.size()) {
+        value = args[++i];
+      } else {
+        return arg_error(ArgErrc::kMissingValue, name);
+      }
+    } else if (inline_value) {
+      return arg_error(ArgErrc::kUnexpectedArgument, word);
+    }
+    if (auto applied = option->apply(out, value); !applied) return std::unexpected(applied.error());
+  }
+  if (out.no_initrd && out.initrd) return arg_error(ArgErrc::kConflict, "--no-initrd");
+  return out;
+}
+
+std::string_view run_usage() {
+  return R"(usage: pvm run [options] [-- extra qemu arguments]
+
+Boots pvmfw under QEMU virt with a kernel (and initrd) behind it, streams the
+console, and reports whether the guest reached its goal.
+
+  --firmware F      pvmfw image for -bios (default: $PVM_FIRMWARE)
+  --kernel K        Linux Image or raw payload (default: newest
+                    $PVM_GUEST_DIR/boot/vmlinuz-*-cloud-arm64)
+  --initrd I        initrd to load (default: a demo busybox initramfs)
+  --no-initrd       boot without an initrd
+  --busybox PATH    static busybox for the demo initramfs
+                    (default: $PVM_GUEST_DIR/bin/busybox)
+  --cmdline S       kernel command line (default: "console=ttyAMA0 panic=-1")
+  --mem MiB         guest RAM (default: 1024)
+  --cpus N          vCPUs, 1..8 (default: 1)
+  --expect STR      console text that must appear; repeatable, all must appear
+                    (default: "pvm-guest: reached /init")
+  --expect-fail R   succeed only if pvmfw prints "pvmfw: boot failed: R"
+  --timeout S       wall-clock limit in seconds (default: 120)
+  --icount          deterministic time (-icount shift=0,sleep=off -seed 1)
+  --virtualization  start at EL2 (-M virt,virtualization=on)
+  --qemu PATH       QEMU binary (default: qemu-system-aarch64)
+  --dt-out FILE     also write the VM device tree to FILE
+  --keep-dir DIR    write generated files to DIR and keep them
+  --print-cmd       print the QEMU command line before running it
+
+Exit status: 0 goal reached and QEMU exited by itself; 1 guest failed or
+timed out; 2 usage error.
+)";
+}
+
+}  // namespace pvm

@@ -1,0 +1,68 @@
+// Command-line options of `pvm run` (see pvm.cc for what they do).
+//
+// Callers may rely on: parsing is pure (no file system, no environment);
+// defaults that come from the environment (PVM_FIRMWARE, PVM_GUEST_DIR) are
+// resolved by the caller when the matching field is empty.
+#pragma once
+
+#include <cstdint>
+#include <expected>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pvm {
+
+struct RunArgs {
+  std::optional<std::string> firmware;
+  std::optional<std::string> kernel;
+  std::optional<std::string> initrd;
+  bool no_initrd = false;
+  std::optional<std::string> busybox;
+  std::string cmdline = "console=ttyAMA0 panic=-1";
+  uint64_t mem_mib = 1024;
+  uint32_t cpus = 1;
+  std::vector<std::string> expect;  // empty: the default goal, unless expect_fail
+  std::optional<std::string> expect_fail;
+  uint32_t timeout_s = 120;
+  bool icount = false;
+  bool virtualization = false;
+  std::optional<std::string> qemu;
+  std::optional<std::string> dt_out;
+  std::optional<std::string> keep_dir;
+  bool print_cmd = false;
+  bool help = false;
+  std::vector<std::string> qemu_args;  // everything after "--"
+};
+
+enum class ArgErrc {
+  kUnknownOption,
+  kMissingValue,
+  kBadNumber,
+  kOutOfRange,
+  kConflict,
+  kUnexpectedArgument,
+};
+
+struct ArgError {
+  ArgErrc code;
+  std::string option;  // the option (or argument) at fault
+};
+
+std::string_view to_string(ArgErrc code);
+// e.g. "--mem: not a number"
+std::string to_string(const ArgError& error);
+
+// `args` are the words after "run". Accepts "--opt VALUE" and "--opt=VALUE".
+[[nodiscard]] std::expected<RunArgs, ArgError> parse_run_args(std::span<const std::string_view> args);
+
+// The option list printed by `pvm run --help`.
+std::string_view run_usage();
+
+// Limits enforced by parse_run_args.
+inline constexpr uint64_t kMaxMemMib = 255 * 1024;  // QEMU virt: RAM below 256 GiB
+inline constexpr uint32_t kMaxTimeoutS = 24 * 3600;
+
+}  // namespace pvm

@@ -1,0 +1,92 @@
+#include "run_args.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+namespace pvm {
+namespace {
+
+std::expected<RunArgs, ArgError> parse(std::vector<std::string_view> words) {
+  return parse_run_args(words);
+}
+
+TEST(RunArgs, Defaults) {
+  auto args = parse({});
+  ASSERT_TRUE(args.has_value());
+  EXPECT_FALSE(args->firmware.has_value());
+  EXPECT_FALSE(args->kernel.has_value());
+  EXPECT_FALSE(args->no_initrd);
+  EXPECT_EQ(args->cmdline, "console=ttyAMA0 panic=-1");
+  EXPECT_EQ(args->mem_mib, 1024u);
+  EXPECT_EQ(args->cpus, 1u);
+  EXPECT_TRUE(args->expect.empty());
+  EXPECT_EQ(args->timeout_s, 120u);
+  EXPECT_FALSE(args->icount);
+  EXPECT_FALSE(args->print_cmd);
+}
+
+TEST(RunArgs, AllOptions) {
+  auto args = parse({"--firmware", "fw.bin", "--kernel=k", "--initrd", "i", "--busybox", "bb",
+                     "--cmdline", "a=b c", "--mem", "512", "--cpus=4", "--expect", "one",
+                     "--expect", "two", "--timeout", "30", "--icount", "--virtualization",
+                     "--qemu", "/opt/qemu", "--dt-out", "x.dtb", "--keep-dir", "d", "--print-cmd",
+                     "--", "-d", "int", "--mem"});
+  ASSERT_TRUE(args.has_value()) << to_string(args.error());
+  EXPECT_EQ(args->firmware, "fw.bin");
+  EXPECT_EQ(args->kernel, "k");
+  EXPECT_EQ(args->initrd, "i");
+  EXPECT_EQ(args->busybox, "bb");
+  EXPECT_EQ(args->cmdline, "a=b c");
+  EXPECT_EQ(args->mem_mib, 512u);
+  EXPECT_EQ(args->cpus, 4u);
+  EXPECT_EQ(args->expect, (std::vector<std::string>{"one", "two"}));
+  EXPECT_EQ(args->timeout_s, 30u);
+  EXPECT_TRUE(args->icount);
+  EXPECT_TRUE(args->virtualization);
+  EXPECT_EQ(args->qemu, "/opt/qemu");
+  EXPECT_EQ(args->dt_out, "x.dtb");
+  EXPECT_EQ(args->keep_dir, "d");
+  EXPECT_TRUE(args->print_cmd);
+  EXPECT_EQ(args->qemu_args, (std::vector<std::string>{"-d", "int", "--mem"}));
+}
+
+TEST(RunArgs, ValueWithEqualsSign) {
+  auto args = parse({"--cmdline=console=ttyAMA0 quiet"});
+  ASSERT_TRUE(args.has_value());
+  EXPECT_EQ(args->cmdline, "console=ttyAMA0 quiet");
+}
+
+TEST(RunArgs, ExpectFail) {
+  auto args = parse({"--expect-fail", "invalid-payload", "--no-initrd"});
+  ASSERT_TRUE(args.has_value());
+  EXPECT_EQ(args->expect_fail, "invalid-payload");
+  EXPECT_TRUE(args->no_initrd);
+}
+
+TEST(RunArgs, Errors) {
+  auto code = [](std::vector<std::string_view> words) { return parse(words).error().code; };
+  EXPECT_EQ(code({"--bogus"}), ArgErrc::kUnknownOption);
+  EXPECT_EQ(code({"stray"}), ArgErrc::kUnexpectedArgument);
+  EXPECT_EQ(code({"--kernel"}), ArgErrc::kMissingValue);
+  EXPECT_EQ(code({"--mem", "lots"}), ArgErrc::kBadNumber);
+  EXPECT_EQ(code({"--mem", "12M"}), ArgErrc::kBadNumber);
+  EXPECT_EQ(code({"--mem", "-5"}), ArgErrc::kBadNumber);
+  EXPECT_EQ(code({"--mem", "0"}), ArgErrc::kOutOfRange);
+  EXPECT_EQ(code({"--mem", "99999999999999999999999"}), ArgErrc::kOutOfRange);
+  EXPECT_EQ(code({"--cpus", "9"}), ArgErrc::kOutOfRange);
+  EXPECT_EQ(code({"--timeout", "0"}), ArgErrc::kOutOfRange);
+  EXPECT_EQ(code({"--icount=yes"}), ArgErrc::kUnexpectedArgument);
+  EXPECT_EQ(code({"--initrd", "x", "--no-initrd"}), ArgErrc::kConflict);
+  EXPECT_EQ(code({"--expect-fail", "a", "--expect-fail", "b"}), ArgErrc::kConflict);
+  EXPECT_EQ(code({"--expect", ""}), ArgErrc::kMissingValue);
+  EXPECT_EQ(to_string(parse({"--mem", "x"}).error()), "--mem: not a decimal number");
+}
+
+TEST(RunArgs, Help) {
+  EXPECT_TRUE(parse({"--help"})->help);
+  EXPECT_NE(run_usage().find("--expect-fail"), std::string_view::npos);
+}
+
+}  // namespace
+}  // namespace pvm

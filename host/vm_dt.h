@@ -1,0 +1,68 @@
+// Writes the device tree that `pvm run` hands to QEMU with -dtb: the VM
+// description a VMM (crosvm in AOSP) gives pvmfw, which pvmfw reads,
+// validates and rebuilds for the guest kernel.
+//
+// The tree describes QEMU 7.2's `virt` machine with GICv2 (its default) as
+// Linux 6.1 needs it, using the same node names, phandle layout and values
+// QEMU's own tree uses (hw/arm/virt.c), minus everything pvmfw does not pass
+// on (no GPIO, fw-cfg, PCIe or virtio nodes), plus the /config node AOSP's
+// crosvm uses to tell pvmfw where the kernel is.
+//
+// Callers may rely on: output determined by the config alone; a blob that
+// passes fdt_check_full() and decompiles with dtc without warnings; only
+// structural checks here (layout sanity, such as a kernel inside RAM, is the
+// caller's, so deliberately wrong trees can be built for refusal tests).
+#pragma once
+
+#include <cstdint>
+#include <expected>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pvm {
+
+enum class VmDtError {
+  kZeroRam,         // ram_size is 0
+  kRamOverflow,     // RAM base + ram_size overflows 64 bits
+  kBadCpuCount,     // cpus outside 1..kMaxCpus
+  kBadInitrd,       // initrd end before start
+  kKernelNotU32,    // /config cells are 32 bits: address or size does not fit
+  kBadPsciMethod,   // not "hvc" or "smc"
+  kTooLarge,        // the tree would exceed kMaxVmDtSize
+  kLibfdt,          // libfdt refused a call (a bug here, not bad input)
+};
+
+std::string_view to_string(VmDtError error);
+
+// GICv2 addresses at most 8 CPUs (Arm IHI 0048B, GICD_ITARGETSR).
+inline constexpr uint32_t kMaxCpus = 8;
+// Largest tree written; pvmfw accepts up to BOARD_DT_MAX_SIZE.
+inline constexpr size_t kMaxVmDtSize = 2 * 1024 * 1024;
+
+// The GIC and the APB clock have fixed phandles.
+inline constexpr uint32_t kGicPhandle = 1;
+inline constexpr uint32_t kClockPhandle = 2;
+
+struct VmDtConfig {
+  uint64_t ram_size = 0;  // bytes of RAM from BOARD_RAM_BASE
+  uint32_t cpus = 1;
+  std::string bootargs;   // /chosen/bootargs (written even when empty)
+  struct Range {
+    uint64_t start = 0;
+    uint64_t end = 0;  // exclusive, as Linux reads linux,initrd-end
+  };
+  std::optional<Range> initrd;  // /chosen/linux,initrd-{start,end}, 64-bit each
+  struct Kernel {
+    uint64_t address = 0;
+    uint64_t size = 0;
+  };
+  std::optional<Kernel> kernel;  // /config/kernel-{address,size}, 32-bit each
+  std::string psci_method = "hvc";
+};
+
+// The flattened tree, packed (totalsize == size()).
+[[nodiscard]] std::expected<std::vector<uint8_t>, VmDtError> make_vm_dt(const VmDtConfig& config);
+
+}  // namespace pvm
