@@ -176,6 +176,7 @@ int cmd_run(std::span<const std::string_view> words) {
   dt_config.bootargs = args.cmdline;
   dt_config.kernel = VmDtConfig::Kernel{layout->kernel_address, layout->kernel_size};
   if (layout->initrd) dt_config.initrd = VmDtConfig::Range{layout->initrd->start, layout->initrd->end};
+  dt_config.test_hook = args.test_hook;
   auto dtb = make_vm_dt(dt_config);
   if (!dtb) return usage_error("device tree: " + std::string(to_string(dtb.error())));
   if (dtb->size() > BOARD_DT_MAX_SIZE) return usage_error("device tree larger than BOARD_DT_MAX_SIZE");
@@ -193,7 +194,7 @@ int cmd_run(std::span<const std::string_view> words) {
   qemu.mem_mib = args.mem_mib;
   qemu.cpus = args.cpus;
   qemu.firmware = *firmware;
-  qemu.dtb = dtb_path.string();
+  qemu.dtb = args.dtb ? *args.dtb : dtb_path.string();
   qemu.icount = args.icount;
   qemu.virtualization = args.virtualization;
   qemu.extra_args = args.qemu_args;

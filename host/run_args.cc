@@ -83,6 +83,8 @@ const std::vector<Option>& options() {
       {"--qemu", true, [](RunArgs& a, std::string_view v) { a.qemu = v; return ok(); }},
       {"--dt-out", true, [](RunArgs& a, std::string_view v) { a.dt_out = v; return ok(); }},
       {"--keep-dir", true, [](RunArgs& a, std::string_view v) { a.keep_dir = v; return ok(); }},
+      {"--dtb", true, [](RunArgs& a, std::string_view v) { a.dtb = v; return ok(); }},
+      {"--test-hook", true, [](RunArgs& a, std::string_view v) { a.test_hook = v; return ok(); }},
       {"--print-cmd", false, [](RunArgs& a, std::string_view) { a.print_cmd = true; return ok(); }},
       {"--help", false, [](RunArgs& a, std::string_view) { a.help = true; return ok(); }},
       {"-h", false, [](RunArgs& a, std::string_view) { a.help = true; return ok(); }},
@@ -143,6 +145,7 @@ std::expected<RunArgs, ArgError> parse_run_args(std::span<const std::string_view
     if (auto applied = option->apply(out, value); !applied) return std::unexpected(applied.error());
   }
   if (out.no_initrd && out.initrd) return arg_error(ArgErrc::kConflict, "--no-initrd");
+  if (out.dtb && out.test_hook) return arg_error(ArgErrc::kConflict, "--test-hook");
   return out;
 }
 
@@ -172,6 +175,12 @@ console, and reports whether the guest reached its goal.
   --dt-out FILE     also write the VM device tree to FILE
   --keep-dir DIR    write generated files to DIR and keep them
   --print-cmd       print the QEMU command line before running it
+  --dtb FILE        hand FILE to pvmfw instead of the tree pvm writes (for
+                    checking how pvmfw treats a given tree; kernel and initrd
+                    are still placed as usual)
+  --test-hook NAME  add /chosen/pvmfw,test-hook = NAME to the written tree
+                    (acted on only by pvmfw-testhooks.bin: fault-unmapped,
+                    stack-overflow, fail)
 
 Exit status: 0 goal reached and QEMU exited by itself; 1 guest failed or
 timed out; 2 usage error.

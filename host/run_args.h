@@ -31,6 +31,8 @@ struct RunArgs {
   bool virtualization = false;
   std::optional<std::string> qemu;
   std::optional<std::string> dt_out;
+  std::optional<std::string> dtb;        // use this device tree instead of writing one
+  std::optional<std::string> test_hook;  // /chosen/pvmfw,test-hook in the written tree
   std::optional<std::string> keep_dir;
   bool print_cmd = false;
   bool help = false;

@@ -204,6 +204,7 @@ void write_tree(Writer& w, const VmDtConfig& config) {
     w.prop_u64("linux,initrd-start", config.initrd->start);
     w.prop_u64("linux,initrd-end", config.initrd->end);
   }
+  if (config.test_hook) w.prop_string("pvmfw,test-hook", *config.test_hook);
   w.end();
 
   // AOSP crosvm (src/aarch64/fdt.rs): where the VMM loaded the payload.

@@ -60,6 +60,9 @@ struct VmDtConfig {
   };
   std::optional<Kernel> kernel;  // /config/kernel-{address,size}, 32-bit each
   std::string psci_method = "hvc";
+  // /chosen/pvmfw,test-hook: asks pvmfw-testhooks.bin for a test behaviour
+  // (e.g. "fault-unmapped"); the shipped pvmfw.bin ignores it.
+  std::optional<std::string> test_hook;
 };
 
 // The flattened tree, packed (totalsize == size()).
