@@ -17,7 +17,7 @@ extern char __exc_stack_bottom[], __exc_stack_top[];
 namespace mmu {
 namespace {
 
-constexpr size_t kTables = 8;
+constexpr size_t kTables = 16;
 // In .bss: zeroed by start.S before the builder runs.
 alignas(memory::kPageSize) constinit std::array<memory::Table, kTables> g_pool{};
 constinit memory::PageTables* g_tables = nullptr;

@@ -112,6 +112,8 @@ const char* to_string(LayoutError e) {
   switch (e) {
     case LayoutError::kMemoryBase:
       return "MEMORY_BASE";
+    case LayoutError::kMemoryTooLarge:
+      return "MEMORY_TOO_LARGE";
     case LayoutError::kMemoryMissesFirmware:
       return "MEMORY_MISSES_FIRMWARE";
     case LayoutError::kKernelOutsideMemory:
@@ -130,9 +132,18 @@ const char* to_string(LayoutError e) {
   return "UNKNOWN";
 }
 
+base::Range page_span(const base::Range& r) {
+  constexpr uint64_t kPage = 4096;
+  const uint64_t start = r.base & ~(kPage - 1);
+  const uint64_t end = (r.end() + kPage - 1) & ~(kPage - 1);
+  return base::Range{start, end - start};
+}
+
 std::expected<void, LayoutError> validate_layout(const Platform& p, uint64_t ram_base,
                                                  std::span<const base::Range> firmware) {
+  constexpr uint64_t kMappable = 1ull << 39;  // the firmware's 39-bit identity map
   if (p.memory.base != ram_base) return std::unexpected(LayoutError::kMemoryBase);
+  if (p.memory.end() > kMappable) return std::unexpected(LayoutError::kMemoryTooLarge);
   for (const auto& f : firmware) {
     if (!p.memory.contains(f)) return std::unexpected(LayoutError::kMemoryMissesFirmware);
   }
@@ -140,16 +151,20 @@ std::expected<void, LayoutError> validate_layout(const Platform& p, uint64_t ram
     if (!p.memory.contains(*p.kernel)) return std::unexpected(LayoutError::kKernelOutsideMemory);
     if (p.kernel->base % 4096 != 0) return std::unexpected(LayoutError::kKernelMisaligned);
     for (const auto& f : firmware) {
-      if (p.kernel->overlaps(f)) return std::unexpected(LayoutError::kKernelOverlapsFirmware);
+      if (page_span(*p.kernel).overlaps(f)) {
+        return std::unexpected(LayoutError::kKernelOverlapsFirmware);
+      }
     }
   }
   if (p.initrd) {
     if (!p.memory.contains(*p.initrd)) return std::unexpected(LayoutError::kInitrdOutsideMemory);
-    if (p.kernel && p.initrd->overlaps(*p.kernel)) {
+    if (p.kernel && page_span(*p.initrd).overlaps(page_span(*p.kernel))) {
       return std::unexpected(LayoutError::kInitrdOverlapsKernel);
     }
     for (const auto& f : firmware) {
-      if (p.initrd->overlaps(f)) return std::unexpected(LayoutError::kInitrdOverlapsFirmware);
+      if (page_span(*p.initrd).overlaps(f)) {
+        return std::unexpected(LayoutError::kInitrdOverlapsFirmware);
+      }
     }
   }
   return {};

@@ -69,6 +69,14 @@ Platform vm() {
 
 TEST(Layout, AcceptsVmLayout) { EXPECT_TRUE(validate_layout(vm(), 0x40000000, kFirmware)); }
 
+TEST(Layout, PageSpan) {
+  auto s = page_span({0x40400800, 0x1000});
+  EXPECT_EQ(s.base, 0x40400000u);
+  EXPECT_EQ(s.size, 0x2000u);
+  s = page_span({0x40400000, 0x1000});
+  EXPECT_EQ(s.size, 0x1000u);
+}
+
 TEST(Layout, NamedRefusals) {
   auto p = vm();
   p.memory.base = 0x40001000;
@@ -94,6 +102,14 @@ TEST(Layout, NamedRefusals) {
   p = vm();
   p.initrd = base::Range{0x7ffff000, 0x2000};
   EXPECT_EQ(validate_layout(p, 0x40000000, kFirmware).error(), LayoutError::kInitrdOutsideMemory);
+  // Sharing a page counts as overlapping: the firmware maps whole pages.
+  p = vm();
+  p.kernel = base::Range{0x40400000, 0x1000800};
+  p.initrd = base::Range{0x41400800, 0x1000};
+  EXPECT_EQ(validate_layout(p, 0x40000000, kFirmware).error(), LayoutError::kInitrdOverlapsKernel);
+  p = vm();
+  p.memory.size = 1ull << 40;
+  EXPECT_EQ(validate_layout(p, 0x40000000, kFirmware).error(), LayoutError::kMemoryTooLarge);
 }
 
 }  // namespace

@@ -42,6 +42,7 @@ const char* to_string(PlatformError e);
 // Placement refusals: where the host put things relative to RAM and the firmware.
 enum class LayoutError : uint8_t {
   kMemoryBase,             // RAM does not start at the board's RAM base
+  kMemoryTooLarge,         // RAM ends beyond what the firmware can map (2^39)
   kMemoryMissesFirmware,   // RAM does not cover the DT window and pvmfw's scratch
   kKernelOutsideMemory,
   kKernelMisaligned,       // not 4 KiB aligned
@@ -53,7 +54,13 @@ enum class LayoutError : uint8_t {
 const char* to_string(LayoutError e);
 
 // `firmware` lists the ranges the payload must not overlap (the DT window,
-// pvmfw's scratch). A missing kernel is not a layout error (the caller decides).
+// pvmfw's scratch). Overlaps are judged at 4 KiB page granularity, so the
+// firmware can map the kernel and initrd pages without conflicts. A missing
+// kernel is not a layout error (the caller decides).
+// [base, end) widened to whole 4 KiB pages (valid for ranges inside RAM, whose
+// end validate_layout bounds).
+base::Range page_span(const base::Range& r);
+
 [[nodiscard]] std::expected<void, LayoutError> validate_layout(
     const Platform& p, uint64_t ram_base, std::span<const base::Range> firmware);
 
