@@ -1,19 +1,24 @@
 // pvmfw's boot path after the MMU is on: read the input device tree, find the
-// console, the PSCI conduit and the payload, then hand the VM over.
-// Data flows one way: entry -> (memory, hvc) -> verify -> fdt -> dice -> jump;
-// verification, the DT rebuild and DICE arrive with their own issues.
+// console, the PSCI conduit and the payload, verify the payload, then hand the
+// VM over. Data flows one way: entry -> (memory, hvc) -> verify -> fdt -> dice
+// -> jump; the DT rebuild and DICE arrive with their own issues.
 #include <board/layout.h>
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
+#include <string_view>
 
 #include "entry/console.h"
 #include "entry/fail.h"
 #include "entry/mmu.h"
 #include "fdt/platform.h"
 #include "fdt/tree.h"
+#include "hvc/psci.h"
 #include "hvc/smccc.h"
+#include "verify/hash_armv8.h"
+#include "verify/verify.h"
 
 extern "C" {
 extern uintptr_t __stack_chk_guard;
@@ -21,11 +26,71 @@ extern char __scratch_start[], __scratch_end[], __stack_guard[];
 [[noreturn]] void pvmfw_jump(uint64_t entry, uint64_t dt);
 }
 
+// The trusted AVB public key, built into the image (Meson option trusted-key).
+namespace pvmfw {
+extern const std::byte trusted_key[];
+extern const size_t trusted_key_size;
+}
+
 namespace {
 
 using fail::Reason;
 
 constexpr uint64_t kPage = 4096;
+
+uint64_t read_id_aa64isar0() {
+  uint64_t v;
+  asm volatile("mrs %0, id_aa64isar0_el1" : "=r"(v));
+  return v;
+}
+
+// Maps [r] (widened to pages) read-only, execute-never: pvmfw only reads the
+// payload; it never runs or writes it.
+void map_payload_readonly(const base::Range& r, const char* what) {
+  const base::Range pages = fdt::page_span(r);
+  if (auto m = mmu::map(pages.base, pages.size, memory::Attr::kReadOnly); !m) {
+    fail::boot_failed(Reason::kInternalError, "map %s: %s", what, memory::to_string(m.error()));
+  }
+}
+
+std::span<const std::byte> bytes_of(const base::Range& r) {
+  return {reinterpret_cast<const std::byte*>(static_cast<uintptr_t>(r.base)),
+          static_cast<size_t>(r.size)};
+}
+
+void print_digest(const char* name, const verify::PartitionDigest& d) {
+  console::print("pvmfw:   %-13s %s %lu bytes ", name, verify::to_string(d.algorithm), d.image_size);
+  for (size_t i = 0; i < 8 && i < d.size; ++i) console::print("%02x", d.bytes[i]);
+  console::print("...\n");
+}
+
+// Verifies the payload in place (AVB, pvmfw's policy) or ends the boot.
+verify::VerifiedPayload verify_payload(const fdt::Platform& platform) {
+  const auto& kernel = *platform.kernel;
+  map_payload_readonly(kernel, "kernel");
+  if (platform.initrd) map_payload_readonly(*platform.initrd, "initrd");
+  if (const auto* armv8 = verify::armv8_hash_backend(read_id_aa64isar0())) {
+    verify::set_hash_backend(*armv8);
+  }
+  verify::PayloadInputs in;
+  in.kernel = bytes_of(kernel);
+  if (platform.initrd) in.initrd = bytes_of(*platform.initrd);
+  in.trusted_public_key = {pvmfw::trusted_key, pvmfw::trusted_key_size};
+  // No instance storage yet: the stored rollback index is 0 (issue 5 onwards).
+  auto verified = verify::verify_payload(in);
+  if (!verified) {
+    fail::boot_failed(Reason::kPayloadVerificationFailed, "%s: %s",
+                      verify::to_string(verified.error().error), verified.error().detail);
+  }
+  console::print("pvmfw: payload verified: %s, rollback index %lu, hashing: %s\n",
+                 verify::to_string(verified->algorithm), verified->rollback_index,
+                 verify::hash_backend().name);
+  print_digest("boot", verified->kernel);
+  if (verified->initrd) {
+    print_digest(verified->debug_initrd ? "initrd_debug" : "initrd_normal", *verified->initrd);
+  }
+  return *verified;
+}
 
 base::Range scratch_range() {
   const auto start = reinterpret_cast<uintptr_t>(__scratch_start);
@@ -70,13 +135,47 @@ Reason reason_for(fdt::LayoutError e) {
   return recurse(pad) + pad[1];
 }
 
+extern "C" char __text_start[], __text_end[];
+
+// Hashes pieces of pvmfw's own text with the Armv8 backend and with mbedTLS,
+// at lengths around every block and padding boundary, whole and split in two.
+void hash_self_test() {
+  const auto* armv8 = verify::armv8_hash_backend(read_id_aa64isar0());
+  if (armv8 == nullptr) fail::boot_failed(Reason::kTestHook, "no SHA instructions on this CPU");
+  const auto& reference = verify::mbedtls_hash_backend();
+  const std::span<const std::byte> text(reinterpret_cast<const std::byte*>(__text_start),
+                                        static_cast<size_t>(__text_end - __text_start));
+  static constexpr size_t kLengths[] = {0,   1,   3,   55,  56,  63,   64,   65,   111,  112,
+                                        119, 127, 128, 129, 191, 1000, 4096, 4103, 16384, 20000};
+  unsigned cases = 0;
+  for (size_t len : kLengths) {
+    for (size_t split : {size_t{0}, len / 3}) {
+      const std::span<const std::byte> parts[] = {text.first(split), text.subspan(split, len - split)};
+      uint8_t a[64], b[64];
+      armv8->sha256(parts, a);
+      reference.sha256(parts, b);
+      if (memcmp(a, b, 32) != 0) fail::boot_failed(Reason::kTestHook, "SHA-256 differs at %zu", len);
+      armv8->sha512(parts, a);
+      reference.sha512(parts, b);
+      if (memcmp(a, b, 64) != 0) fail::boot_failed(Reason::kTestHook, "SHA-512 differs at %zu", len);
+      cases += 2;
+    }
+  }
+  console::print("pvmfw: hash self-test: %u cases, %s == %s\n", cases, armv8->name, reference.name);
+}
+
+constinit std::string_view g_test_hook;
+
 void run_test_hook(const fdt::Tree& tree) {
   auto chosen = tree.node("/chosen");
   if (!chosen) return;
   auto hook = tree.prop_string(*chosen, "pvmfw,test-hook");
   if (!hook) return;
+  g_test_hook = *hook;
   console::print("pvmfw: TEST HOOK '%.*s'\n", static_cast<int>(hook->size()), hook->data());
-  if (*hook == "fault-unmapped") {
+  if (*hook == "hash-selftest") {
+    hash_self_test();
+  } else if (*hook == "fault-unmapped") {
     // The stack guard page is never mapped.
     auto* p = reinterpret_cast<volatile uint64_t*>(__stack_guard);
     (void)*p;
@@ -155,10 +254,16 @@ extern "C" [[noreturn]] void pvmfw_main(uint64_t dt_arg, uint64_t el) {
     console::print(", no initrd\n");
   }
 
-  console::print(
-      "pvmfw: ****************************************************\n"
-      "pvmfw: *  UNVERIFIED PAYLOAD: nothing checked its signature *\n"
-      "pvmfw: ****************************************************\n");
+  const verify::VerifiedPayload verified = verify_payload(*platform);
+  (void)verified;  // measured into DICE by the next stage of this path (issue 5)
+#if PVMFW_TEST_HOOKS
+  if (g_test_hook == "verify-only") {
+    console::print("pvmfw: TEST HOOK verify-only: not starting the payload\n");
+    const hvc::Status s = hvc::psci::system_off(conduit);
+    fail::boot_failed(Reason::kTestHook, "SYSTEM_OFF returned %s", hvc::to_string(s));
+  }
+#endif
+
   console::print("pvmfw: Starting payload...\n");
   pvmfw_jump(kernel.base, dt_addr);
 }

@@ -45,21 +45,36 @@ SECTIONS {
     __data_start = .;
     *(.data .data.*)
     . = ALIGN(16);
+  } >scratch AT>image
+  /* The one thread's TLS block (picolibc's errno): initialised with .data,
+   * its .tbss part zeroed with .bss. TPIDR_EL0 = __tls_start - 16 (AArch64
+   * TLS variant 1: a 16-byte TCB precedes the block). */
+  .tdata : ALIGN(16) {
+    __tls_start = .;
+    *(.tdata .tdata.*)
+    . = ALIGN(16);
     __data_end = .;
   } >scratch AT>image
   __data_lma = LOADADDR(.data);
+  ASSERT(LOADADDR(.tdata) - LOADADDR(.data) == ADDR(.tdata) - ADDR(.data),
+         ".data and .tdata must be copied as one block")
+  ASSERT(ALIGNOF(.tdata) <= 16 && ALIGNOF(.tbss) <= 16, "TLS alignment above 16 is not handled")
 
   /* The flash image ends here (the data image is its last part). */
-  __rodata_end = ALIGN(LOADADDR(.data) + SIZEOF(.data), PAGE);
-  __image_end = LOADADDR(.data) + SIZEOF(.data);
+  __rodata_end = ALIGN(LOADADDR(.tdata) + SIZEOF(.tdata), PAGE);
+  __image_end = LOADADDR(.tdata) + SIZEOF(.tdata);
   __image_size = __image_end - __image_start;
 
-  .tdata : { *(.tdata .tdata.*) } >scratch AT>image
-  .tbss (NOLOAD) : { *(.tbss .tbss.*) } >scratch
-  ASSERT(SIZEOF(.tdata) == 0 && SIZEOF(.tbss) == 0, "thread-local data needs a TLS block (not set up)")
+  .tbss (NOLOAD) : ALIGN(16) {
+    __bss_start = .;
+    *(.tbss .tbss.*)
+  } >scratch
+  /* .tbss takes no address space of its own: reserve it. */
+  .tbss_space (NOLOAD) : {
+    . = __bss_start + SIZEOF(.tbss);
+  } >scratch
 
   .bss (NOLOAD) : ALIGN(16) {
-    __bss_start = .;
     *(.bss .bss.*)
     *(COMMON)
     . = ALIGN(16);

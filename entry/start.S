@@ -8,7 +8,8 @@
  *   1. refuse any exception level but EL1 (a message on the early UART, then
  *      PSCI SYSTEM_RESET through SMC where that exists)
  *   2. vectors, FP/SIMD access (CPACR_EL1.FPEN), stack
- *   3. copy .data from flash, zero .bss (aligned 16-byte stores only)
+ *   3. copy .data (+ TLS init image) from flash, zero .tbss and .bss (aligned
+ *      16-byte stores only), TPIDR_EL0 for the TLS block
  *   4. stack-protector canary from FEAT_RNG (RNDR) when present
  *   5. build the identity map (pvmfw_build_page_tables), turn on MMU + caches
  *   6. pvmfw_main(dt, el) -- never returns
@@ -83,6 +84,11 @@ real_start:
   stp xzr, xzr, [x2], #16
   b 3b
 4:
+  /* Thread pointer for the TLS block (see the link map). */
+  adr_l x1, __tls_start
+  sub x1, x1, #16
+  msr tpidr_el0, x1
+
   /* Stack canary: FEAT_RNG when ID_AA64ISAR0_EL1.RNDR (bits 63:60) says so. */
   mrs x1, id_aa64isar0_el1
   ubfx x1, x1, #60, #4

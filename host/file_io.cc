@@ -35,6 +35,18 @@ class Fd {
 
 std::unexpected<FileError> fail(FileErrc code) { return std::unexpected(FileError{code, errno}); }
 
+std::expected<void, FileError> write_all(Fd& fd, std::span<const uint8_t> data) {
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(fd.get(), data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return fail(FileErrc::kWriteFailed);
+    done += static_cast<size_t>(n);
+  }
+  if (!fd.close()) return fail(FileErrc::kWriteFailed);
+  return {};
+}
+
 }  // namespace
 
 std::string_view to_string(FileErrc code) {
@@ -92,15 +104,15 @@ std::expected<void, FileError> write_file(const std::filesystem::path& path,
                                           std::span<const uint8_t> data) {
   Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
   if (fd.get() < 0) return fail(FileErrc::kOpenFailed);
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ::write(fd.get(), data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return fail(FileErrc::kWriteFailed);
-    done += static_cast<size_t>(n);
-  }
-  if (!fd.close()) return fail(FileErrc::kWriteFailed);
-  return {};
+  return write_all(fd, data);
+}
+
+std::expected<void, FileError> write_new_private_file(const std::filesystem::path& path,
+                                                      std::span<const uint8_t> data) {
+  Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (fd.get() < 0) return fail(FileErrc::kOpenFailed);
+  // The mode is 0600 whatever the umask; a umask can only have narrowed it.
+  return write_all(fd, data);
 }
 
 std::expected<WorkDir, FileError> WorkDir::create_temporary() {

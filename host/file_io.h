@@ -45,6 +45,11 @@ std::string to_string(const FileError& error);
 [[nodiscard]] std::expected<void, FileError> write_file(const std::filesystem::path& path,
                                                         std::span<const uint8_t> data);
 
+// Creates `path`, which must not exist yet, with mode 0600 and writes `data`
+// to it: for private keys (an existing file is kOpenFailed with EEXIST).
+[[nodiscard]] std::expected<void, FileError> write_new_private_file(
+    const std::filesystem::path& path, std::span<const uint8_t> data);
+
 // A folder for one `pvm` run's generated files. A created folder is removed
 // with its contents when the object dies unless it was made with keep = true.
 class WorkDir {

@@ -17,13 +17,18 @@
 #include <vector>
 
 #include <board/layout.h>
+#include <verify/verify.h>
 
 #include "arm64_image.h"
+#include "avb_args.h"
+#include "avb_crypto.h"
+#include "avb_sign.h"
 #include "file_io.h"
 #include "initramfs.h"
 #include "layout.h"
 #include "qemu.h"
 #include "run_args.h"
+#include "verify_report.h"
 #include "vm_dt.h"
 
 namespace pvm {
@@ -99,6 +104,45 @@ int usage_error(std::string_view message) {
   return kExitUsage;
 }
 
+// Signs the kernel for pvmfw as a build system would (avbtool add_hash_footer
+// over "boot", plus an initrd_normal hash descriptor when there is an initrd),
+// writing the signed partition into the work folder. Random salts.
+std::expected<std::string, std::string> sign_payload(const std::string& kernel_path,
+                                                     const std::optional<std::string>& initrd_path,
+                                                     const std::string& key_path,
+                                                     const fs::path& work) {
+  auto pem = read_file(key_path);
+  if (!pem) return std::unexpected("key " + key_path + ": " + to_string(pem.error()));
+  auto key = avb::RsaKey::from_pem(*pem);
+  if (!key) return std::unexpected("key " + key_path + ": " + std::string(to_string(key.error())));
+  auto kernel = read_file(kernel_path);
+  if (!kernel) return std::unexpected("kernel " + kernel_path + ": " + to_string(kernel.error()));
+  avb::FooterSpec spec;
+  spec.partition_name = "boot";
+  auto salt = avb::random_bytes(32);
+  if (!salt) return std::unexpected("salt: " + std::string(to_string(salt.error())));
+  spec.salt = *salt;
+  spec.vbmeta.algorithm = key->bits() == 2048   ? avb::Algorithm::kSha256Rsa2048
+                          : key->bits() == 8192 ? avb::Algorithm::kSha256Rsa8192
+                                                : avb::Algorithm::kSha256Rsa4096;
+  spec.vbmeta.key = &*key;
+  if (initrd_path) {
+    auto initrd = read_file(*initrd_path);
+    if (!initrd) return std::unexpected("initrd " + *initrd_path + ": " + to_string(initrd.error()));
+    auto initrd_salt = avb::random_bytes(32);
+    if (!initrd_salt) return std::unexpected("salt: " + std::string(to_string(initrd_salt.error())));
+    spec.vbmeta.included.push_back(avb::make_hash_descriptor(
+        "initrd_normal", avb::HashAlgorithm::kSha256, *initrd_salt, *initrd));
+  }
+  auto signed_kernel = avb::add_hash_footer(*kernel, std::move(spec));
+  if (!signed_kernel) return std::unexpected("signing: " + avb::to_string(signed_kernel.error()));
+  const fs::path out = work / "kernel.signed";
+  if (auto written = write_file(out, *signed_kernel); !written) {
+    return std::unexpected(out.string() + ": " + to_string(written.error()));
+  }
+  return out.string();
+}
+
 int cmd_run(std::span<const std::string_view> words) {
   auto parsed = parse_run_args(words);
   if (!parsed) return usage_error(to_string(parsed.error()));
@@ -164,6 +208,17 @@ int cmd_run(std::span<const std::string_view> words) {
     }
     initrd_path = out.string();
     initrd_size = archive->size();
+  }
+
+  // ---- Signing, when asked: the payload pvmfw verifies is the signed partition.
+  if (args.sign_key) {
+    auto signed_path = sign_payload(kernel_path, initrd_path, *args.sign_key, work->path());
+    if (!signed_path) return usage_error(signed_path.error());
+    kernel_path = *signed_path;
+    auto signed_bytes = read_file(kernel_path);
+    if (!signed_bytes) return usage_error(kernel_path + ": " + to_string(signed_bytes.error()));
+    kernel = describe_kernel_payload(std::as_bytes(std::span(*signed_bytes)));
+    if (!kernel) return usage_error(kernel_path + ": " + std::string(to_string(kernel.error())));
   }
 
   // ---- Layout and device tree.
@@ -239,28 +294,253 @@ int cmd_run(std::span<const std::string_view> words) {
   return kExitOk;
 }
 
+// ---- keygen, key export, sign --------------------------------------------------
+
+// Prints `usage` and returns kExitOk when `help` is set; otherwise -1.
+int usage_if_help(bool help, std::string_view usage) {
+  if (!help) return -1;
+  std::fwrite(usage.data(), 1, usage.size(), stdout);
+  return kExitOk;
+}
+
+int command_usage_error(std::string_view command, std::string_view message) {
+  complain(message);
+  std::fprintf(stderr, "pvm: see `pvm %.*s --help`\n", static_cast<int>(command.size()),
+               command.data());
+  return kExitUsage;
+}
+
+// Reads and parses a PEM private key; the file's bytes are wiped after.
+std::expected<avb::RsaKey, std::string> load_private_key(const std::string& path) {
+  auto bytes = read_file(path, 1 << 20);
+  if (!bytes) return std::unexpected(path + ": " + to_string(bytes.error()));
+  avb::SecretBytes pem(std::move(*bytes));
+  auto key = avb::RsaKey::from_pem(pem.bytes());
+  if (!key) return std::unexpected(path + ": " + to_string(key.error()));
+  return std::move(*key);
+}
+
+int cmd_keygen(std::span<const std::string_view> words) {
+  auto args = parse_keygen_args(words);
+  if (!args) return command_usage_error("keygen", to_string(args.error()));
+  if (int status = usage_if_help(args->help, keygen_usage()); status >= 0) return status;
+  if (fs::exists(args->out)) {
+    return command_usage_error("keygen", args->out + " exists; not overwriting a key");
+  }
+  auto key = avb::RsaKey::generate(args->bits);
+  if (!key) {
+    complain(to_string(key.error()));
+    return kExitFailed;
+  }
+  auto pem = key->to_pem();
+  if (!pem) {
+    complain(to_string(pem.error()));
+    return kExitFailed;
+  }
+  if (auto written = write_new_private_file(args->out, pem->bytes()); !written) {
+    complain(args->out + ": " + to_string(written.error()));
+    return kExitFailed;
+  }
+  say("pvm: wrote a " + std::to_string(args->bits) + "-bit RSA key to " + args->out);
+  return kExitOk;
+}
+
+int cmd_key(std::span<const std::string_view> words) {
+  auto args = parse_key_args(words);
+  if (!args) return command_usage_error("key", to_string(args.error()));
+  if (int status = usage_if_help(args->help, key_usage()); status >= 0) return status;
+  auto key = load_private_key(args->key);
+  if (!key) return command_usage_error("key", key.error());
+  auto blob = key->avb_public_key();
+  if (!blob) {
+    complain(to_string(blob.error()));
+    return kExitFailed;
+  }
+  if (auto written = write_file(args->out, *blob); !written) {
+    complain(args->out + ": " + to_string(written.error()));
+    return kExitFailed;
+  }
+  return kExitOk;
+}
+
+// The salt given, or a random one as long as the digest (avbtool's default).
+std::expected<std::vector<uint8_t>, std::string> salt_or_random(
+    const std::optional<std::vector<uint8_t>>& given, avb::HashAlgorithm algorithm) {
+  if (given) return *given;
+  auto random = avb::random_bytes(avb::digest_size(algorithm));
+  if (!random) return std::unexpected(to_string(random.error()));
+  return std::move(*random);
+}
+
+int cmd_sign(std::span<const std::string_view> words) {
+  auto parsed = parse_sign_args(words);
+  if (!parsed) return command_usage_error("sign", to_string(parsed.error()));
+  const SignArgs& args = *parsed;
+  if (int status = usage_if_help(args.help, sign_usage()); status >= 0) return status;
+
+  std::optional<avb::RsaKey> key;
+  if (args.key) {
+    auto loaded = load_private_key(*args.key);
+    if (!loaded) return command_usage_error("sign", loaded.error());
+    key = std::move(*loaded);
+  }
+  avb::VbmetaSpec vbmeta{
+      .algorithm = *args.algorithm,
+      .key = key ? &*key : nullptr,
+      .rollback_index = args.rollback_index,
+      .descriptors = {},
+      .properties = args.properties,
+      .included = {},
+  };
+  for (const SignArgs::HashImage& hash_image : args.hash_images) {
+    auto bytes = read_file(hash_image.file);
+    if (!bytes) {
+      return command_usage_error("sign", hash_image.file + ": " + to_string(bytes.error()));
+    }
+    std::optional<std::vector<uint8_t>> given;
+    for (const SignArgs::HashSalt& salt : args.hash_salts) {
+      if (salt.partition == hash_image.partition) given = salt.salt;
+    }
+    auto salt = salt_or_random(given, args.hash_algorithm);
+    if (!salt) {
+      complain(salt.error());
+      return kExitFailed;
+    }
+    vbmeta.included.push_back(avb::make_hash_descriptor(hash_image.partition, args.hash_algorithm,
+                                                        std::move(*salt), *bytes));
+  }
+
+  std::expected<std::vector<uint8_t>, avb::SignError> result;
+  std::string output;
+  std::string what;
+  if (args.vbmeta_image) {
+    output = *args.output;
+    result = avb::make_vbmeta_image(vbmeta);
+    what = "vbmeta image";
+  } else {
+    output = args.output.value_or(args.image);
+    auto image = read_file(args.image, kMaxPartitionSize);
+    if (!image) return command_usage_error("sign", args.image + ": " + to_string(image.error()));
+    auto salt = salt_or_random(args.salt, args.hash_algorithm);
+    if (!salt) {
+      complain(salt.error());
+      return kExitFailed;
+    }
+    avb::FooterSpec footer{
+        .partition_name = args.partition,
+        .hash_algorithm = args.hash_algorithm,
+        .salt = std::move(*salt),
+        .partition_size = args.partition_size,
+        .vbmeta = std::move(vbmeta),
+    };
+    result = avb::add_hash_footer(*image, std::move(footer));
+    what = "partition " + args.partition;
+  }
+  if (!result) {
+    complain(to_string(result.error()));
+    return kExitFailed;
+  }
+  if (auto written = write_file(output, *result); !written) {
+    complain(output + ": " + to_string(written.error()));
+    return kExitFailed;
+  }
+  say("pvm: wrote " + what + " to " + output + " (" + std::to_string(result->size()) +
+      " bytes, " + std::string(avb::to_string(*args.algorithm)) + ")");
+  return kExitOk;
+}
+
+// ---- verify -----------------------------------------------------------------------
+
+int cmd_verify(std::span<const std::string_view> words) {
+  auto args = parse_verify_args(words);
+  if (!args) return command_usage_error("verify", to_string(args.error()));
+  if (int status = usage_if_help(args->help, verify_usage()); status >= 0) return status;
+
+  auto read = [](const std::string& path) { return read_file(path, kMaxPartitionSize); };
+  auto key = read(args->key);
+  if (!key) return command_usage_error("verify", args->key + ": " + to_string(key.error()));
+  auto kernel = read(args->kernel);
+  if (!kernel) {
+    return command_usage_error("verify", args->kernel + ": " + to_string(kernel.error()));
+  }
+  std::optional<std::vector<uint8_t>> initrd, vbmeta;
+  for (auto [path, bytes] :
+       {std::pair{&args->initrd, &initrd}, std::pair{&args->vbmeta, &vbmeta}}) {
+    if (!*path) continue;
+    auto loaded = read(**path);
+    if (!loaded) return command_usage_error("verify", **path + ": " + to_string(loaded.error()));
+    *bytes = std::move(*loaded);
+  }
+
+  verify::PayloadInputs inputs{
+      .kernel = std::as_bytes(std::span(*kernel)),
+      .initrd = std::nullopt,
+      .vbmeta = std::nullopt,
+      .trusted_public_key = std::as_bytes(std::span(*key)),
+      .stored_rollback_index = args->stored_rollback_index,
+  };
+  if (initrd) inputs.initrd = std::as_bytes(std::span(*initrd));
+  if (vbmeta) inputs.vbmeta = std::as_bytes(std::span(*vbmeta));
+
+  auto verified = verify::verify_payload(inputs);
+  if (!verified) {
+    if (args->json) say(failure_json(verified.error()));
+    std::fflush(stdout);
+    std::fprintf(stderr, "%s\n", failure_line(verified.error()).c_str());
+    return kExitFailed;
+  }
+  if (args->json) {
+    say(verified_json(*verified));
+  } else {
+    std::string summary = describe_verified(*verified);
+    std::fwrite(summary.data(), 1, summary.size(), stdout);
+  }
+  return kExitOk;
+}
+
+// ---- command table ------------------------------------------------------------------
+
 int cmd_help(std::span<const std::string_view> words);
+
+std::string_view no_usage() { return {}; }
 
 struct Command {
   std::string_view name;
   int (*handler)(std::span<const std::string_view>);
   std::string_view summary;
+  std::string_view (*usage)();  // what `pvm help NAME` and `pvm NAME --help` print
 };
 
 constexpr Command kCommands[] = {
-    {"run", cmd_run, "boot pvmfw + a kernel under QEMU and check the console"},
-    {"help", cmd_help, "show this help (pvm run --help for run's options)"},
+    {"run", cmd_run, "boot pvmfw + a kernel under QEMU and check the console", run_usage},
+    {"keygen", cmd_keygen, "make an RSA key for signing payloads (PEM, mode 0600)", keygen_usage},
+    {"key", cmd_key, "key export: write a key's AVB public key blob", key_usage},
+    {"sign", cmd_sign, "add an AVB hash footer (or make a vbmeta image), as avbtool",
+     sign_usage},
+    {"verify", cmd_verify, "check a payload's AVB signature as pvmfw does", verify_usage},
+    {"help", cmd_help, "show this help, or `pvm help COMMAND` for a command's options",
+     no_usage},
 };
 
-int cmd_help(std::span<const std::string_view>) {
+int cmd_help(std::span<const std::string_view> words) {
+  if (!words.empty()) {
+    for (const Command& command : kCommands) {
+      if (command.name == words[0] && !command.usage().empty()) {
+        std::fputs(std::string(command.usage()).c_str(), stdout);
+        return kExitOk;
+      }
+    }
+    complain("no help for '" + std::string(words[0]) + "' (see `pvm help`)");
+    return kExitUsage;
+  }
   std::printf("usage: pvm COMMAND [options]\n\ncommands:\n");
   for (const Command& command : kCommands) {
-    std::printf("  %-6.*s %.*s\n", static_cast<int>(command.name.size()), command.name.data(),
+    std::printf("  %-7.*s %.*s\n", static_cast<int>(command.name.size()), command.name.data(),
                 static_cast<int>(command.summary.size()), command.summary.data());
   }
   std::printf(
-      "\nLater: verify (check a payload's AVB signature), fdt (show what pvmfw makes\n"
-      "of a device tree), dice (derive and show DICE chains).\n");
+      "\nLater: fdt (show what pvmfw makes of a device tree), dice (derive and show\n"
+      "DICE chains).\n");
   return kExitOk;
 }
 

@@ -1,37 +1,11 @@
 #include "run_args.h"
 
-#include <charconv>
-#include <functional>
-
 #include "vm_dt.h"
 
 namespace pvm {
 namespace {
 
-std::unexpected<ArgError> arg_error(ArgErrc code, std::string_view option) {
-  return std::unexpected(ArgError{code, std::string(option)});
-}
-
-// Decimal only: sizes and counts are given in fixed units (MiB, seconds).
-template <typename T>
-std::expected<T, ArgError> parse_number(std::string_view option, std::string_view text, T min,
-                                        T max) {
-  T value{};
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, 10);
-  if (ec == std::errc::result_out_of_range) return arg_error(ArgErrc::kOutOfRange, option);
-  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) {
-    return arg_error(ArgErrc::kBadNumber, option);
-  }
-  if (value < min || value > max) return arg_error(ArgErrc::kOutOfRange, option);
-  return value;
-}
-
-struct Option {
-  std::string_view name;
-  bool takes_value;
-  // Stores the value (empty for flags); may fail for numbers.
-  std::function<std::expected<void, ArgError>(RunArgs&, std::string_view)> apply;
-};
+using Option = OptionSpec<RunArgs>;
 
 std::expected<void, ArgError> ok() { return {}; }
 
@@ -84,6 +58,7 @@ const std::vector<Option>& options() {
       {"--dt-out", true, [](RunArgs& a, std::string_view v) { a.dt_out = v; return ok(); }},
       {"--keep-dir", true, [](RunArgs& a, std::string_view v) { a.keep_dir = v; return ok(); }},
       {"--dtb", true, [](RunArgs& a, std::string_view v) { a.dtb = v; return ok(); }},
+      {"--sign-key", true, [](RunArgs& a, std::string_view v) { a.sign_key = v; return ok(); }},
       {"--test-hook", true, [](RunArgs& a, std::string_view v) { a.test_hook = v; return ok(); }},
       {"--print-cmd", false, [](RunArgs& a, std::string_view) { a.print_cmd = true; return ok(); }},
       {"--help", false, [](RunArgs& a, std::string_view) { a.help = true; return ok(); }},
@@ -94,55 +69,10 @@ const std::vector<Option>& options() {
 
 }  // namespace
 
-std::string_view to_string(ArgErrc code) {
-  switch (code) {
-    case ArgErrc::kUnknownOption: return "unknown option";
-    case ArgErrc::kMissingValue: return "needs a value";
-    case ArgErrc::kBadNumber: return "not a decimal number";
-    case ArgErrc::kOutOfRange: return "value out of range";
-    case ArgErrc::kConflict: return "conflicts with another option";
-    case ArgErrc::kUnexpectedArgument: return "unexpected argument";
-  }
-  return "bad argument";
-}
-
-std::string to_string(const ArgError& error) {
-  return error.option + ": " + std::string(to_string(error.code));
-}
-
 std::expected<RunArgs, ArgError> parse_run_args(std::span<const std::string_view> args) {
   RunArgs out;
-  for (size_t i = 0; i < args.size(); ++i) {
-    std::string_view word = args[i];
-    if (word == "--") {
-      for (size_t j = i + 1; j < args.size(); ++j) out.qemu_args.emplace_back(args[j]);
-      break;
-    }
-    if (!word.starts_with('-')) return arg_error(ArgErrc::kUnexpectedArgument, word);
-    std::string_view name = word;
-    std::optional<std::string_view> inline_value;
-    if (size_t eq = word.find('='); eq != std::string_view::npos) {
-      name = word.substr(0, eq);
-      inline_value = word.substr(eq + 1);
-    }
-    const Option* option = nullptr;
-    for (const Option& candidate : options()) {
-      if (candidate.name == name) option = &candidate;
-    }
-    if (option == nullptr) return arg_error(ArgErrc::kUnknownOption, name);
-    std::string_view value;
-    if (option->takes_value) {
-      if (inline_value) {
-        value = *inline_value;
-      } else if (i + 1 < args.size()) {
-        value = args[++i];
-      } else {
-        return arg_error(ArgErrc::kMissingValue, name);
-      }
-    } else if (inline_value) {
-      return arg_error(ArgErrc::kUnexpectedArgument, word);
-    }
-    if (auto applied = option->apply(out, value); !applied) return std::unexpected(applied.error());
+  if (auto parsed = parse_options<RunArgs>(args, options(), out, {}, &out.qemu_args); !parsed) {
+    return std::unexpected(parsed.error());
   }
   if (out.no_initrd && out.initrd) return arg_error(ArgErrc::kConflict, "--no-initrd");
   if (out.dtb && out.test_hook) return arg_error(ArgErrc::kConflict, "--test-hook");
@@ -178,6 +108,9 @@ console, and reports whether the guest reached its goal.
   --dtb FILE        hand FILE to pvmfw instead of the tree pvm writes (for
                     checking how pvmfw treats a given tree; kernel and initrd
                     are still placed as usual)
+  --sign-key KEY.pem sign the kernel first, as a build would: an AVB hash
+                    footer over "boot" (SHA256 with the key's RSA size) and,
+                    with an initrd, an initrd_normal descriptor; random salts
   --test-hook NAME  add /chosen/pvmfw,test-hook = NAME to the written tree
                     (acted on only by pvmfw-testhooks.bin: fault-unmapped,
                     stack-overflow, fail)

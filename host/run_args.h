@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "cli_options.h"
+
 namespace pvm {
 
 struct RunArgs {
@@ -32,30 +34,13 @@ struct RunArgs {
   std::optional<std::string> qemu;
   std::optional<std::string> dt_out;
   std::optional<std::string> dtb;        // use this device tree instead of writing one
-  std::optional<std::string> test_hook;  // /chosen/pvmfw,test-hook in the written tree
+  std::optional<std::string> test_hook;
+  std::optional<std::string> sign_key;   // sign kernel (+ initrd descriptor) with this key first  // /chosen/pvmfw,test-hook in the written tree
   std::optional<std::string> keep_dir;
   bool print_cmd = false;
   bool help = false;
   std::vector<std::string> qemu_args;  // everything after "--"
 };
-
-enum class ArgErrc {
-  kUnknownOption,
-  kMissingValue,
-  kBadNumber,
-  kOutOfRange,
-  kConflict,
-  kUnexpectedArgument,
-};
-
-struct ArgError {
-  ArgErrc code;
-  std::string option;  // the option (or argument) at fault
-};
-
-std::string_view to_string(ArgErrc code);
-// e.g. "--mem: not a number"
-std::string to_string(const ArgError& error);
 
 // `args` are the words after "run". Accepts "--opt VALUE" and "--opt=VALUE".
 [[nodiscard]] std::expected<RunArgs, ArgError> parse_run_args(std::span<const std::string_view> args);

@@ -1,0 +1,116 @@
+// The option-table parser every `pvm` subcommand uses.
+//
+// Callers may rely on: parsing is pure (no file system, no environment);
+// "--opt VALUE" and "--opt=VALUE" are the same; a flag given a value
+// ("--flag=x") is an error; numbers are decimal only, without sign or suffix.
+#pragma once
+
+#include <charconv>
+#include <cstddef>
+#include <expected>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+namespace pvm {
+
+enum class ArgErrc {
+  kUnknownOption,
+  kMissingValue,
+  kBadNumber,
+  kOutOfRange,
+  kConflict,
+  kUnexpectedArgument,
+  kBadValue,
+  kRequired,  // a required option (or argument) is absent
+};
+
+struct ArgError {
+  ArgErrc code;
+  std::string option;  // the option (or argument) at fault
+};
+
+std::string_view to_string(ArgErrc code);
+// e.g. "--mem: not a decimal number"
+std::string to_string(const ArgError& error);
+
+inline std::unexpected<ArgError> arg_error(ArgErrc code, std::string_view option) {
+  return std::unexpected(ArgError{code, std::string(option)});
+}
+
+// `text` as a decimal number in [min, max].
+template <typename T>
+[[nodiscard]] std::expected<T, ArgError> parse_number(std::string_view option,
+                                                      std::string_view text, T min, T max) {
+  T value{};
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, 10);
+  if (ec == std::errc::result_out_of_range) return arg_error(ArgErrc::kOutOfRange, option);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) {
+    return arg_error(ArgErrc::kBadNumber, option);
+  }
+  if (value < min || value > max) return arg_error(ArgErrc::kOutOfRange, option);
+  return value;
+}
+
+template <typename Args>
+using ApplyFn = std::function<std::expected<void, ArgError>(Args&, std::string_view)>;
+
+template <typename Args>
+struct OptionSpec {
+  std::string_view name;
+  bool takes_value;
+  ApplyFn<Args> apply;  // stores the value (empty for flags); may refuse it
+};
+
+// Parses `words` against `table` into `out`. Words not starting with '-' go to
+// `positional` (kUnexpectedArgument when there is none). With `rest`, the
+// words after "--" are appended to it; without, "--" is an unknown option.
+template <typename Args>
+[[nodiscard]] std::expected<void, ArgError> parse_options(
+    std::span<const std::string_view> words, std::span<const OptionSpec<Args>> table,
+    Args& out, const ApplyFn<Args>& positional = {},
+    std::vector<std::string>* rest = nullptr) {
+  for (size_t i = 0; i < words.size(); ++i) {
+    std::string_view word = words[i];
+    if (word == "--" && rest != nullptr) {
+      for (size_t j = i + 1; j < words.size(); ++j) rest->emplace_back(words[j]);
+      break;
+    }
+    if (!word.starts_with('-') || word == "-") {
+      if (!positional) return arg_error(ArgErrc::kUnexpectedArgument, word);
+      if (auto applied = positional(out, word); !applied) return applied;
+      continue;
+    }
+    std::string_view name = word;
+    std::optional<std::string_view> inline_value;
+    if (size_t eq = word.find('='); eq != std::string_view::npos) {
+      name = word.substr(0, eq);
+      inline_value = word.substr(eq + 1);
+    }
+    const OptionSpec<Args>* option = nullptr;
+    for (const OptionSpec<Args>& candidate : table) {
+      if (candidate.name == name) option = &candidate;
+    }
+    if (option == nullptr) return arg_error(ArgErrc::kUnknownOption, name);
+    std::string_view value;
+    if (option->takes_value) {
+      if (inline_value) {
+        value = *inline_value;
+      } else if (i + 1 < words.size()) {
+        value = words[++i];
+      } else {
+        return arg_error(ArgErrc::kMissingValue, name);
+      }
+    } else if (inline_value) {
+      return arg_error(ArgErrc::kUnexpectedArgument, word);
+    }
+    if (auto applied = option->apply(out, value); !applied) return applied;
+  }
+  return {};
+}
+
+}  // namespace pvm

@@ -1,0 +1,137 @@
+#include "verify_report.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <span>
+
+#include "avb_args.h"
+
+namespace pvm {
+namespace {
+
+struct NamedCapability {
+  uint32_t bit;
+  std::string_view name;  // as in com.android.virt.cap (pvmfw-aosp.md)
+};
+
+constexpr NamedCapability kCapabilities[] = {
+    {verify::kCapRemoteAttest, "remote_attest"},
+    {verify::kCapSecretkeeperProtection, "secretkeeper_protection"},
+    {verify::kCapSupportsUefiBoot, "supports_uefi_boot"},
+    {verify::kCapTrustySecurityVm, "trusty_security_vm"},
+};
+
+struct NamedPartition {
+  std::string_view name;
+  const verify::PartitionDigest* digest;
+};
+
+std::vector<NamedPartition> partitions(const verify::VerifiedPayload& payload) {
+  std::vector<NamedPartition> out = {{"boot", &payload.kernel}};
+  if (payload.initrd) {
+    out.push_back({payload.debug_initrd ? "initrd_debug" : "initrd_normal", &*payload.initrd});
+  }
+  return out;
+}
+
+std::string digest_hex(const verify::PartitionDigest& digest) {
+  size_t size = std::min<size_t>(digest.size, digest.bytes.size());
+  return to_hex(std::span(digest.bytes).first(size));
+}
+
+const char* or_empty(const char* text) { return text != nullptr ? text : ""; }
+
+}  // namespace
+
+std::vector<std::string> capability_names(uint32_t capabilities) {
+  std::vector<std::string> names;
+  for (unsigned bit = 0; bit < 32; ++bit) {
+    const uint32_t mask = uint32_t{1} << bit;
+    if ((capabilities & mask) == 0) continue;
+    std::string name = "bit" + std::to_string(bit);
+    for (const NamedCapability& known : kCapabilities) {
+      if (known.bit == mask) name = known.name;
+    }
+    names.push_back(std::move(name));
+  }
+  return names;
+}
+
+std::string describe_verified(const verify::VerifiedPayload& payload) {
+  std::string text = "verified: algorithm " + std::string(verify::to_string(payload.algorithm)) +
+                     ", rollback index " + std::to_string(payload.rollback_index) + "\n";
+  text += "capabilities:";
+  std::vector<std::string> names = capability_names(payload.capabilities);
+  if (names.empty()) text += " none";
+  for (const std::string& name : names) text += " " + name;
+  text += "\n";
+  for (const NamedPartition& partition : partitions(payload)) {
+    text += std::string(partition.name) + ": " +
+            verify::to_string(partition.digest->algorithm) + ", " +
+            std::to_string(partition.digest->image_size) + " bytes, digest " +
+            digest_hex(*partition.digest) + "\n";
+  }
+  text += "initrd: ";
+  text += !payload.initrd ? "none" : payload.debug_initrd ? "debug (initrd_debug)" : "normal";
+  text += "\n";
+  return text;
+}
+
+std::string verified_json(const verify::VerifiedPayload& payload) {
+  std::string json = R"({"result":"ok","algorithm":)" +
+                     json_string(verify::to_string(payload.algorithm)) +
+                     R"(,"rollback_index":)" + std::to_string(payload.rollback_index) +
+                     R"(,"capabilities":[)";
+  std::vector<std::string> names = capability_names(payload.capabilities);
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (i != 0) json += ",";
+    json += json_string(names[i]);
+  }
+  json += R"(],"partitions":{)";
+  bool first = true;
+  for (const NamedPartition& partition : partitions(payload)) {
+    if (!first) json += ",";
+    first = false;
+    json += json_string(partition.name) + R"(:{"hash_algorithm":)" +
+            json_string(verify::to_string(partition.digest->algorithm)) +
+            R"(,"image_size":)" + std::to_string(partition.digest->image_size) +
+            R"(,"digest":)" + json_string(digest_hex(*partition.digest)) + "}";
+  }
+  json += "}}";
+  return json;
+}
+
+std::string failure_line(const verify::Failure& failure) {
+  return std::string("error: ") + verify::to_string(failure.error) + ": " +
+         or_empty(failure.detail);
+}
+
+std::string failure_json(const verify::Failure& failure) {
+  return R"({"result":"error","error":)" + json_string(verify::to_string(failure.error)) +
+         R"(,"detail":)" + json_string(or_empty(failure.detail)) + "}";
+}
+
+std::string json_string(std::string_view text) {
+  std::string out = "\"";
+  for (char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char escape[8];
+          std::snprintf(escape, sizeof(escape), "\\u%04x", static_cast<unsigned>(c));
+          out += escape;
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += "\"";
+  return out;
+}
+
+}  // namespace pvm
