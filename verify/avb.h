@@ -115,8 +115,12 @@ struct RsaPublicKey {
 };
 
 // Checks: key_num_bits 2048/4096/8192, exact length, n odd with its top bit
-// set, n0inv * n == -1 (mod 2^32), rr == R^2 mod n. Errors: INVALID_PUBLIC_KEY.
+// set, n0inv * n == -1 (mod 2^32), rr < n. Errors: INVALID_PUBLIC_KEY.
 Result<RsaPublicKey> parse_public_key(Bytes blob);
+
+// Whether rr == (2^key_num_bits)^2 mod n, the blob's one canonical form (a
+// long division: for host tools and tests, not the boot path).
+bool rr_is_canonical(const RsaPublicKey& key);
 
 // RSA PKCS#1 v1.5 (e = 65537) check of `signature` over `digest`: the
 // signature must be key-sized and < n, and s^e mod n must equal, byte for

@@ -93,7 +93,10 @@ def main() -> int:
         results["pvmfw_insns_debian_kernel"] = handoff_insns(out)
         results["run_init_ms_through_pvmfw"] = run_init_ms(out)
         kernel_size = re.search(r"pvm: kernel 0x[0-9a-f]+ \((\d+) bytes", out)
-        results["debian_payload_bytes"] = int(kernel_size.group(1)) if kernel_size else None
+        initrd = re.search(r"initrd (0x[0-9a-f]+)-(0x[0-9a-f]+)", out)
+        results["debian_payload_bytes"] = (
+            (int(kernel_size.group(1)) if kernel_size else 0) +
+            (int(initrd.group(2), 16) - int(initrd.group(1), 16) if initrd else 0))
 
         # 3. The same kernel and initramfs booted by QEMU directly (-kernel).
         kernels = sorted(glob.glob(os.path.join(args.guest_dir, "boot/vmlinuz-*-cloud-arm64")))

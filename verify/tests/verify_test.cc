@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <string>
 
+#include "avb.h"
 #include "vbmeta_builder.h"
 #include "verify/verify.h"
 
@@ -474,8 +475,25 @@ TEST_F(Verify, TrustedKeyBlobIsValidated) {
   EXPECT_EQ(with_trusted([](Buf& t) { t[8 + 255] ^= 1; }), "INVALID_PUBLIC_KEY");  // n even
   EXPECT_EQ(with_trusted([](Buf& t) { t[8] &= 0x7f; }), "INVALID_PUBLIC_KEY");     // short n
   EXPECT_EQ(with_trusted([](Buf& t) { t[4] ^= 1; }), "INVALID_PUBLIC_KEY");        // n0inv
-  EXPECT_EQ(with_trusted([](Buf& t) { t[t.size() - 1] ^= 1; }), "INVALID_PUBLIC_KEY");  // rr
+  // rr >= n is refused outright; any other wrong rr no longer matches the
+  // embedded key (and, were both wrong, would only make the signature fail).
+  EXPECT_EQ(with_trusted([](Buf& t) {
+              for (size_t i = t.size() - 512; i < t.size(); ++i) t[i] = 0xff;
+            }),
+            "INVALID_PUBLIC_KEY");
+  EXPECT_EQ(with_trusted([](Buf& t) { t[t.size() - 1] ^= 1; }), "PUBLIC_KEY_REJECTED");
   EXPECT_EQ(with_trusted([](Buf&) {}), "OK");
+}
+
+TEST_F(Verify, RrCanonicalForm) {
+  Buf blob = trusted;
+  auto key = avb::parse_public_key(std::as_bytes(std::span(blob)));
+  ASSERT_TRUE(key);
+  EXPECT_TRUE(avb::rr_is_canonical(*key));
+  blob[blob.size() - 1] ^= 1;
+  auto bad = avb::parse_public_key(std::as_bytes(std::span(blob)));
+  ASSERT_TRUE(bad);
+  EXPECT_FALSE(avb::rr_is_canonical(*bad));
 }
 
 // ---- Rollback ----
