@@ -2,6 +2,8 @@
 
 #include <libfdt.h>
 
+#include "base/reader.h"
+
 namespace fdt {
 namespace {
 
@@ -9,40 +11,21 @@ constexpr uint32_t kMagic = 0xd00dfeed;
 constexpr uint32_t kHeaderSize = 40;  // v17 header (DTSpec 5.2)
 constexpr uint32_t kBeginNode = 1, kEndNode = 2, kProp = 3, kNop = 4, kEnd = 9;
 
-// Big-endian reads through a bounds-checked cursor over one block.
-class Reader {
- public:
-  Reader(std::span<const std::byte> bytes) : bytes_(bytes) {}
-  size_t offset() const { return pos_; }
-  bool at_end() const { return pos_ == bytes_.size(); }
-  std::optional<uint32_t> u32() {
-    if (bytes_.size() - pos_ < 4) return std::nullopt;
-    uint32_t v = 0;
-    for (size_t i = 0; i < 4; ++i) v = (v << 8) | std::to_integer<uint32_t>(bytes_[pos_ + i]);
-    pos_ += 4;
-    return v;
-  }
-  // Skips `n` bytes then pads to 4; false when that leaves the block.
-  bool skip_aligned(size_t n) {
-    if (n > bytes_.size() - pos_) return false;
-    size_t next = pos_ + n;
-    size_t padded = (next + 3) & ~size_t{3};
-    if (padded > bytes_.size()) return false;
-    pos_ = padded;
-    return true;
-  }
-  // Length of the NUL-terminated string at the cursor, excluding the NUL.
-  std::optional<size_t> cstring_len() const {
-    for (size_t i = pos_; i < bytes_.size(); ++i) {
-      if (bytes_[i] == std::byte{0}) return i - pos_;
-    }
-    return std::nullopt;
-  }
+// Pads the cursor to the next 4-byte boundary of the block (DTSpec 5.4.1:
+// every token is 32-bit aligned); false when that leaves the block.
+bool align4(base::Reader& r) {
+  const uint64_t pad = (4 - r.offset() % 4) % 4;
+  return r.skip(pad);
+}
 
- private:
-  std::span<const std::byte> bytes_;
-  size_t pos_ = 0;
-};
+// Length of the NUL-terminated string at the cursor, excluding the NUL.
+std::optional<size_t> cstring_len(const base::Reader& r) {
+  const auto rest = r.rest();
+  for (size_t i = 0; i < rest.size(); ++i) {
+    if (rest[i] == std::byte{0}) return i;
+  }
+  return std::nullopt;
+}
 
 uint32_t be32_at(std::span<const std::byte> b, size_t off) {
   uint32_t v = 0;
@@ -57,18 +40,18 @@ bool block_ok(uint32_t off, uint32_t size, uint32_t total) {
 
 std::expected<void, Error> check_structure(std::span<const std::byte> structs,
                                            std::span<const std::byte> strings) {
-  Reader r(structs);
+  base::Reader r(structs);
   size_t depth = 0, nodes = 0, props = 0;
   bool seen_root = false;
   for (;;) {
-    auto token = r.u32();
+    auto token = r.be32();
     if (!token) return std::unexpected(Error::kBadStructure);
     switch (*token) {
       case kBeginNode: {
         if (depth == 0 && seen_root) return std::unexpected(Error::kBadStructure);
         seen_root = true;
-        auto len = r.cstring_len();
-        if (!len || !r.skip_aligned(*len + 1)) return std::unexpected(Error::kBadStructure);
+        auto len = cstring_len(r);
+        if (!len || !r.skip(*len + 1) || !align4(r)) return std::unexpected(Error::kBadStructure);
         if (++depth > kMaxDepth) return std::unexpected(Error::kTooDeep);
         if (++nodes > kMaxNodes) return std::unexpected(Error::kTooBig);
         break;
@@ -79,9 +62,11 @@ std::expected<void, Error> check_structure(std::span<const std::byte> structs,
         break;
       case kProp: {
         if (depth == 0) return std::unexpected(Error::kBadStructure);
-        auto len = r.u32();
-        auto nameoff = r.u32();
-        if (!len || !nameoff || !r.skip_aligned(*len)) return std::unexpected(Error::kBadStructure);
+        auto len = r.be32();
+        auto nameoff = r.be32();
+        if (!len || !nameoff || !r.skip(*len) || !align4(r)) {
+          return std::unexpected(Error::kBadStructure);
+        }
         if (*nameoff >= strings.size()) return std::unexpected(Error::kBadStructure);
         bool terminated = false;
         for (size_t i = *nameoff; i < strings.size(); ++i) {
