@@ -11,10 +11,12 @@
 #include <string_view>
 
 #include "entry/console.h"
+#include "entry/entropy.h"
 #include "entry/fail.h"
 #include "entry/mmu.h"
 #include "fdt/platform.h"
 #include "fdt/tree.h"
+#include "hvc/kvm.h"
 #include "hvc/psci.h"
 #include "hvc/smccc.h"
 #include "verify/hash_armv8.h"
@@ -37,6 +39,10 @@ namespace {
 using fail::Reason;
 
 constexpr uint64_t kPage = 4096;
+
+// The console granule mapped through the MMIO guard (0: none), unmapped again
+// before the jump unless the payload is debuggable.
+constinit uint64_t g_guarded_console = 0;
 
 uint64_t read_id_aa64isar0() {
   uint64_t v;
@@ -192,9 +198,6 @@ void run_test_hook(const fdt::Tree& tree) {
 
 extern "C" [[noreturn]] void pvmfw_main(uint64_t dt_arg, uint64_t el) {
   console::print("\npvmfw " PVMFW_VERSION " (qemu-virt): protected VM firmware, EL%lu\n", el);
-  if (__stack_chk_guard == 0) {
-    console::print("pvmfw: WARNING: no FEAT_RNG: the stack canary is not random\n");
-  }
 
   // The input DT: the hypervisor's x0, else where QEMU/-dtb put it. Only the
   // DT window is mapped; a DT anywhere else is refused.
@@ -229,10 +232,42 @@ extern "C" [[noreturn]] void pvmfw_main(uint64_t dt_arg, uint64_t el) {
                  tree->size(), platform->memory.base, platform->memory.end(),
                  hvc::to_string(conduit));
 
-  if (hvc::hypervisor_is_kvm(conduit)) {
-    console::print("pvmfw: hypervisor: KVM\n");
+  // Least privilege (pkvm-abi.md): under a protected hypervisor, enroll in the
+  // MMIO guard and map only the console; pvmfw drives no other device and
+  // shares no memory (it has no bounce buffers).
+  const hvc::Hypervisor hyp = hvc::discover(conduit);
+  if (hyp.protected_vm) {
+    if (hyp.mmio_granule != kPage) {
+      fail::boot_failed(Reason::kInternalError, "MMIO guard granule %lu, expected 4096",
+                        hyp.mmio_granule);
+    }
+    if (auto s = hvc::mmio_guard_enroll(conduit); s != hvc::Status::kSuccess) {
+      fail::boot_failed(Reason::kInternalError, "MMIO_GUARD_ENROLL: %s", hvc::to_string(s));
+    }
+    if (auto s = hvc::mmio_guard_map(conduit, console::current()); s != hvc::Status::kSuccess) {
+      fail::boot_failed(Reason::kInternalError, "MMIO_GUARD_MAP console: %s", hvc::to_string(s));
+    }
+    g_guarded_console = console::current();
+    console::print("pvmfw: protected VM (pKVM): MMIO guard on, console mapped\n");
+  } else if (hyp.kvm) {
+    console::print("pvmfw: KVM without the protected-VM calls: running UNPROTECTED\n");
   } else {
     console::print("pvmfw: no protected hypervisor: running UNPROTECTED\n");
+  }
+  const entropy::Source rng = entropy::init(conduit);
+  if (rng == entropy::Source::kNone) {
+    console::print("pvmfw: WARNING: no entropy source (no SMCCC TRNG, no FEAT_RNG): "
+                   "no random seeds, the stack canary is not random\n");
+  } else {
+    console::print("pvmfw: entropy from %s\n", entropy::to_string(rng));
+  }
+  // start.S seeded the canary from RNDR when it could; the TRNG is preferred.
+  // Only this never-returning frame is live here, so changing it is safe.
+  if (rng == entropy::Source::kTrng || __stack_chk_guard == 0) {
+    uint64_t canary;
+    if (entropy::fill(reinterpret_cast<uint8_t*>(&canary), sizeof(canary))) {
+      __stack_chk_guard = canary;
+    }
   }
 
 #if PVMFW_TEST_HOOKS
@@ -255,7 +290,6 @@ extern "C" [[noreturn]] void pvmfw_main(uint64_t dt_arg, uint64_t el) {
   }
 
   const verify::VerifiedPayload verified = verify_payload(*platform);
-  (void)verified;  // measured into DICE by the next stage of this path (issue 5)
 #if PVMFW_TEST_HOOKS
   if (g_test_hook == "verify-only") {
     console::print("pvmfw: TEST HOOK verify-only: not starting the payload\n");
@@ -263,6 +297,16 @@ extern "C" [[noreturn]] void pvmfw_main(uint64_t dt_arg, uint64_t el) {
     fail::boot_failed(Reason::kTestHook, "SYSTEM_OFF returned %s", hvc::to_string(s));
   }
 #endif
+
+  // Leave no MMIO mapping behind that the payload did not ask for: a
+  // debuggable payload (initrd_debug) keeps the console. pvmfw shared nothing.
+  if (g_guarded_console != 0 && !verified.debug_initrd) {
+    const hvc::Status s = hvc::mmio_guard_unmap(conduit, g_guarded_console);
+    // Android 13 kernels answer -1 for a successful unmap (pkvm-abi.md).
+    if (s != hvc::Status::kSuccess && s != hvc::Status::kNotSupported) {
+      fail::boot_failed(Reason::kInternalError, "MMIO_GUARD_UNMAP console: %s", hvc::to_string(s));
+    }
+  }
 
   // The virtual counter since reset: with QEMU -icount shift=0 one tick is 16
   // guest instructions, which is how `./pvm bench` measures pvmfw's cost.
