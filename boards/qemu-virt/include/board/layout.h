@@ -26,10 +26,22 @@
 #define BOARD_DT_BASE 0x40000000
 #define BOARD_DT_MAX_SIZE 0x00200000
 
-/* pvmfw's own writable RAM: data, bss, page tables, stacks. 2 MiB window, all
- * wiped before the jump. */
+/* pvmfw's window in RAM, 2 MiB, never given to the payload as code or data:
+ *   BOARD_SCRATCH_BASE  pvmfw's own RAM (data, bss, heap, page tables, stacks;
+ *                       the link map keeps it below BOARD_CONFIG_BASE), wiped
+ *                       before the jump
+ *   BOARD_CONFIG_BASE   the configuration blob from the VMM ("pvmf": the
+ *                       previous stage's DICE handover, ...), placed in RAM
+ *                       by `pvm run` because flash stays readable by the guest;
+ *                       wiped before the jump
+ *   BOARD_HANDOVER_BASE the 4 KiB DICE handover pvmfw writes for the payload,
+ *                       described by /reserved-memory (google,open-dice) */
 #define BOARD_SCRATCH_BASE 0x40200000
 #define BOARD_SCRATCH_SIZE 0x00200000
+#define BOARD_CONFIG_BASE 0x40300000
+#define BOARD_CONFIG_MAX_SIZE 0x000ff000
+#define BOARD_HANDOVER_BASE 0x403ff000
+#define BOARD_HANDOVER_SIZE 0x00001000
 
 /* Where `pvm run` places the kernel by default (2 MiB aligned, after scratch). */
 #define BOARD_KERNEL_BASE 0x40400000
