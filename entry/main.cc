@@ -24,7 +24,7 @@
 
 extern "C" {
 extern uintptr_t __stack_chk_guard;
-extern char __scratch_start[], __scratch_end[], __stack_guard[];
+extern char __stack_guard[];
 [[noreturn]] void pvmfw_jump(uint64_t entry, uint64_t dt);
 }
 
@@ -98,11 +98,6 @@ verify::VerifiedPayload verify_payload(const fdt::Platform& platform) {
   return *verified;
 }
 
-base::Range scratch_range() {
-  const auto start = reinterpret_cast<uintptr_t>(__scratch_start);
-  const auto end = reinterpret_cast<uintptr_t>(__scratch_end);
-  return base::Range{start & ~(kPage - 1), ((end + kPage - 1) & ~(kPage - 1)) - (start & ~(kPage - 1))};
-}
 
 Reason reason_for(fdt::PlatformError e) {
   switch (e) {
@@ -274,7 +269,10 @@ extern "C" [[noreturn]] void pvmfw_main(uint64_t dt_arg, uint64_t el) {
   run_test_hook(*tree);
 #endif
 
-  const base::Range firmware[] = {{BOARD_DT_BASE, BOARD_DT_MAX_SIZE}, scratch_range()};
+  // The payload may not overlap the DT window or pvmfw's RAM window (its own
+  // RAM, the config blob, the DICE handover).
+  const base::Range firmware[] = {{BOARD_DT_BASE, BOARD_DT_MAX_SIZE},
+                                  {BOARD_SCRATCH_BASE, BOARD_SCRATCH_SIZE}};
   if (!platform->kernel) {
     fail::boot_failed(Reason::kInvalidPayload, "NO_KERNEL: /config/kernel-address is absent");
   }
