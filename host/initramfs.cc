@@ -1,5 +1,7 @@
 #include "initramfs.h"
 
+#include <zlib.h>
+
 #include <array>
 
 namespace pvm {
@@ -39,6 +41,7 @@ std::string_view to_string(InitramfsError error) {
     case InitramfsError::kFileTooLarge: return "file larger than 4 GiB";
     case InitramfsError::kEmptyLinkTarget: return "empty symlink target";
     case InitramfsError::kFinished: return "archive already finished";
+    case InitramfsError::kCompression: return "gzip compression failed";
   }
   return "unknown initramfs error";
 }
@@ -172,6 +175,26 @@ fi
 echo "pvm-guest: powering off"
 poweroff -f
 )script";
+}
+
+std::expected<std::vector<uint8_t>, InitramfsError> gzip(std::span<const uint8_t> data) {
+  if (data.size() > UINT32_MAX) return std::unexpected(InitramfsError::kCompression);
+  z_stream z{};
+  // windowBits 15 + 16: a gzip header and trailer (zlib.h, deflateInit2).
+  if (deflateInit2(&z, 9, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) != Z_OK) {
+    return std::unexpected(InitramfsError::kCompression);
+  }
+  std::vector<uint8_t> out(deflateBound(&z, data.size()));
+  z.next_in = const_cast<Bytef*>(data.data());
+  z.avail_in = static_cast<uInt>(data.size());
+  z.next_out = out.data();
+  z.avail_out = static_cast<uInt>(out.size());
+  const int rc = deflate(&z, Z_FINISH);
+  const size_t produced = out.size() - z.avail_out;
+  deflateEnd(&z);
+  if (rc != Z_STREAM_END) return std::unexpected(InitramfsError::kCompression);
+  out.resize(produced);
+  return out;
 }
 
 std::expected<std::vector<uint8_t>, InitramfsError> build_demo_initramfs(

@@ -34,6 +34,7 @@ enum class InitramfsError {
   kFileTooLarge,     // data does not fit the 32-bit filesize field
   kEmptyLinkTarget,  // a symlink must point somewhere
   kFinished,         // the trailer was already written
+  kCompression,      // zlib failed (or the input exceeds its 4 GiB limit)
 };
 
 std::string_view to_string(InitramfsError error);
@@ -89,5 +90,9 @@ std::string_view demo_init_script();
 // demo_init_script()).
 [[nodiscard]] std::expected<std::vector<uint8_t>, InitramfsError> build_demo_initramfs(
     std::span<const uint8_t> busybox);
+
+// `data` as a gzip member (RFC 1952), deflate level 9: the compressed
+// initramfs format Linux accepts (CONFIG_RD_GZIP).
+[[nodiscard]] std::expected<std::vector<uint8_t>, InitramfsError> gzip(std::span<const uint8_t> data);
 
 }  // namespace pvm

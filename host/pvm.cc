@@ -199,9 +199,11 @@ int cmd_run(std::span<const std::string_view> words) {
     }
     auto busybox_bytes = read_file(busybox);
     if (!busybox_bytes) return usage_error("busybox " + busybox + ": " + to_string(busybox_bytes.error()));
-    auto archive = build_demo_initramfs(*busybox_bytes);
+    auto cpio = build_demo_initramfs(*busybox_bytes);
+    if (!cpio) return usage_error("initramfs: " + std::string(to_string(cpio.error())));
+    auto archive = gzip(*cpio);
     if (!archive) return usage_error("initramfs: " + std::string(to_string(archive.error())));
-    fs::path out = work->path() / "initramfs.cpio";
+    fs::path out = work->path() / "initramfs.cpio.gz";
     if (auto written = write_file(out, *archive); !written) {
       complain(out.string() + ": " + to_string(written.error()));
       return kExitFailed;

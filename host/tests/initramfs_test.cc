@@ -1,6 +1,7 @@
 #include "initramfs.h"
 
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include <charconv>
 #include <optional>
@@ -223,4 +224,26 @@ TEST(Initramfs, DemoScriptPrintsTheAgreedLines) {
 }
 
 }  // namespace
+TEST(Gzip, RoundTripsThroughZlib) {
+  std::vector<uint8_t> data(100000);
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<uint8_t>((i * 7) % 13);
+  auto gz = gzip(data);
+  ASSERT_TRUE(gz);
+  ASSERT_GE(gz->size(), 18u);
+  EXPECT_EQ((*gz)[0], 0x1f);  // RFC 1952 ID1, ID2, CM = deflate
+  EXPECT_EQ((*gz)[1], 0x8b);
+  EXPECT_EQ((*gz)[2], 8);
+  EXPECT_LT(gz->size(), data.size() / 10);
+  std::vector<uint8_t> back(data.size());
+  z_stream z{};
+  ASSERT_EQ(inflateInit2(&z, 15 + 16), Z_OK);
+  z.next_in = gz->data();
+  z.avail_in = static_cast<uInt>(gz->size());
+  z.next_out = back.data();
+  z.avail_out = static_cast<uInt>(back.size());
+  EXPECT_EQ(inflate(&z, Z_FINISH), Z_STREAM_END);
+  inflateEnd(&z);
+  EXPECT_EQ(back, data);
+}
+
 }  // namespace pvm

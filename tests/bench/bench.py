@@ -100,7 +100,7 @@ def main() -> int:
 
         # 3. The same kernel and initramfs booted by QEMU directly (-kernel).
         kernels = sorted(glob.glob(os.path.join(args.guest_dir, "boot/vmlinuz-*-cloud-arm64")))
-        initrd = os.path.join(keep, "initramfs.cpio")
+        initrd = os.path.join(keep, "initramfs.cpio.gz")
         code, direct = run(QEMU + ["-kernel", kernels[-1], "-initrd", initrd,
                                    "-append", "console=ttyAMA0 panic=-1"], timeout=600)
         results["run_init_ms_direct_kernel"] = run_init_ms(direct)
