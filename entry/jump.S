@@ -37,6 +37,9 @@ pvmfw_jump:
   ldr x1, =BOARD_DT_BASE
   ldr x2, =(BOARD_DT_BASE + BOARD_DT_MAX_SIZE)
   bl civac_range
+  ldr x1, =BOARD_HANDOVER_BASE
+  ldr x2, =(BOARD_HANDOVER_BASE + BOARD_HANDOVER_SIZE)
+  bl civac_range
   dsb sy
 
   /* MMU, D-cache and I-cache off. */

@@ -14,8 +14,10 @@
 #include "entry/entropy.h"
 #include "entry/fail.h"
 #include "entry/mmu.h"
-#include "fdt/platform.h"
+#include "base/wipe.h"
+#include "fdt/output.h"
 #include "fdt/tree.h"
+#include "fdt/validate.h"
 #include "hvc/kvm.h"
 #include "hvc/psci.h"
 #include "hvc/smccc.h"
@@ -71,7 +73,7 @@ void print_digest(const char* name, const verify::PartitionDigest& d) {
 }
 
 // Verifies the payload in place (AVB, pvmfw's policy) or ends the boot.
-verify::VerifiedPayload verify_payload(const fdt::Platform& platform) {
+verify::VerifiedPayload verify_payload(const fdt::VmPlatform& platform) {
   const auto& kernel = *platform.kernel;
   map_payload_readonly(kernel, "kernel");
   if (platform.initrd) map_payload_readonly(*platform.initrd, "initrd");
@@ -99,31 +101,52 @@ verify::VerifiedPayload verify_payload(const fdt::Platform& platform) {
 }
 
 
-Reason reason_for(fdt::PlatformError e) {
+// Kernel-range refusals are INVALID_PAYLOAD and initrd ones INVALID_RAMDISK
+// (AOSP's reasons); everything else about the tree is INVALID_FDT.
+Reason reason_for(fdt::ValidateError e) {
   switch (e) {
-    case fdt::PlatformError::kNoKernel:
-    case fdt::PlatformError::kBadKernelRange:
+    case fdt::ValidateError::kKernelBadRange:
+    case fdt::ValidateError::kKernelOutsideMemory:
+    case fdt::ValidateError::kKernelMisaligned:
+    case fdt::ValidateError::kKernelOverlapsFirmware:
       return Reason::kInvalidPayload;
-    case fdt::PlatformError::kBadInitrdRange:
+    case fdt::ValidateError::kInitrdBadRange:
+    case fdt::ValidateError::kInitrdOutsideMemory:
+    case fdt::ValidateError::kInitrdOverlapsKernel:
+    case fdt::ValidateError::kInitrdOverlapsFirmware:
       return Reason::kInvalidRamdisk;
     default:
       return Reason::kInvalidFdt;
   }
 }
 
-Reason reason_for(fdt::LayoutError e) {
-  switch (e) {
-    case fdt::LayoutError::kKernelOutsideMemory:
-    case fdt::LayoutError::kKernelMisaligned:
-    case fdt::LayoutError::kKernelOverlapsFirmware:
-      return Reason::kInvalidPayload;
-    case fdt::LayoutError::kInitrdOutsideMemory:
-    case fdt::LayoutError::kInitrdOverlapsKernel:
-    case fdt::LayoutError::kInitrdOverlapsFirmware:
-      return Reason::kInvalidRamdisk;
-    default:
-      return Reason::kInvalidFdt;
+// The guest's device tree: the firmware's template with the validated values
+// (fdt/output.h), built behind the input in the DT window, then moved to the
+// window's start over the input, whose bytes are zeroed. Returns its size.
+size_t rebuild_device_tree(const fdt::Tree& input, const fdt::VmPlatform& platform,
+                           bool debuggable) {
+  fdt::OutputOptions options;
+  options.dice_handover = {BOARD_HANDOVER_BASE, BOARD_HANDOVER_SIZE};
+  options.debuggable = debuggable;
+  options.strict_boot = true;
+  uint64_t kaslr = 0;
+  std::array<std::byte, 32> rng_seed{};
+  if (entropy::fill(reinterpret_cast<uint8_t*>(&kaslr), sizeof(kaslr)) &&
+      entropy::fill(reinterpret_cast<uint8_t*>(rng_seed.data()), rng_seed.size())) {
+    options.kaslr_seed = kaslr;
+    options.rng_seed = rng_seed;
   }
+  const uint64_t in_end = (BOARD_DT_BASE + input.size() + kPage - 1) & ~(kPage - 1);
+  std::span<std::byte> out(reinterpret_cast<std::byte*>(in_end),
+                           BOARD_DT_BASE + BOARD_DT_MAX_SIZE - in_end);
+  auto built = fdt::build_output(fdt::platform_template(), platform, options, out);
+  base::secure_wipe(&kaslr, sizeof(kaslr));
+  base::secure_wipe(rng_seed.data(), rng_seed.size());
+  if (!built) fail::boot_failed(Reason::kInvalidFdt, "rebuild: %s", fdt::to_string(built.error()));
+  auto* window = reinterpret_cast<std::byte*>(BOARD_DT_BASE);
+  memmove(window, out.data(), *built);
+  memset(window + *built, 0, in_end + *built - (BOARD_DT_BASE + *built));
+  return *built;
 }
 
 #if PVMFW_TEST_HOOKS
@@ -204,28 +227,29 @@ extern "C" [[noreturn]] void pvmfw_main(uint64_t dt_arg, uint64_t el) {
   std::span<const std::byte> window(reinterpret_cast<const std::byte*>(dt_addr), BOARD_DT_MAX_SIZE);
   auto tree = fdt::Tree::open(window);
   if (!tree) fail::boot_failed(Reason::kInvalidFdt, "%s", fdt::to_string(tree.error()));
-  auto platform = fdt::read_platform(*tree);
+  // pvmfw at EL1 on this board calls the hypervisor (HVC); the tree must say so.
+  const auto conduit = hvc::Conduit::kHvc;
+  auto platform = fdt::validate_platform(*tree, fdt::board_limits(fdt::PsciMethod::kHvc));
   if (!platform) {
-    fail::boot_failed(reason_for(platform.error()), "%s", fdt::to_string(platform.error()));
+    fail::boot_failed(reason_for(platform.error()), "%s: %s", fdt::to_string(platform.error()),
+                      fdt::describe(platform.error()));
   }
-  const auto conduit =
-      platform->psci == fdt::PsciMethod::kHvc ? hvc::Conduit::kHvc : hvc::Conduit::kSmc;
   fail::set_conduit(conduit);
 
-  if (platform->console && platform->console->base != console::current()) {
-    const auto& c = *platform->console;
-    if (c.base < BOARD_DEVICE_BASE || c.end() > BOARD_DEVICE_END) {
-      fail::boot_failed(Reason::kInvalidFdt, "BAD_CONSOLE: %#lx is outside the device window",
-                        c.base);
+  if (platform->stdout_uart) {
+    const base::Range c = platform->uarts[*platform->stdout_uart].reg;
+    if (c.base != console::current()) {
+      if (auto m = mmu::map(c.base, kPage, memory::Attr::kDevice); !m) {
+        fail::boot_failed(Reason::kInternalError, "console map: %s", memory::to_string(m.error()));
+      }
+      console::use(c.base);
     }
-    if (auto m = mmu::map(c.base, kPage, memory::Attr::kDevice); !m) {
-      fail::boot_failed(Reason::kInternalError, "console map: %s", memory::to_string(m.error()));
-    }
-    console::use(c.base);
   }
-  console::print("pvmfw: device tree at %#lx (%zu bytes), RAM %#lx-%#lx, PSCI via %s\n", dt_addr,
-                 tree->size(), platform->memory.base, platform->memory.end(),
-                 hvc::to_string(conduit));
+  console::print("pvmfw: device tree at %#lx (%zu bytes) validated: RAM %#lx-%#lx, %zu cpu(s), "
+                 "GICv%d, PSCI via %s\n",
+                 dt_addr, tree->size(), platform->memory[0].base,
+                 platform->memory[platform->memory.size() - 1].end(), platform->cpus.size(),
+                 platform->gic.version == fdt::GicVersion::kV2 ? 2 : 3, hvc::to_string(conduit));
 
   // Least privilege (pkvm-abi.md): under a protected hypervisor, enroll in the
   // MMIO guard and map only the console; pvmfw drives no other device and
@@ -269,15 +293,10 @@ extern "C" [[noreturn]] void pvmfw_main(uint64_t dt_arg, uint64_t el) {
   run_test_hook(*tree);
 #endif
 
-  // The payload may not overlap the DT window or pvmfw's RAM window (its own
-  // RAM, the config blob, the DICE handover).
-  const base::Range firmware[] = {{BOARD_DT_BASE, BOARD_DT_MAX_SIZE},
-                                  {BOARD_SCRATCH_BASE, BOARD_SCRATCH_SIZE}};
+  // Placement (kernel and initrd inside RAM, clear of the DT window and of
+  // pvmfw's RAM window) was checked by validate_platform (board_limits).
   if (!platform->kernel) {
     fail::boot_failed(Reason::kInvalidPayload, "NO_KERNEL: /config/kernel-address is absent");
-  }
-  if (auto v = fdt::validate_layout(*platform, BOARD_RAM_BASE, firmware); !v) {
-    fail::boot_failed(reason_for(v.error()), "%s", fdt::to_string(v.error()));
   }
   const auto& kernel = *platform->kernel;
   console::print("pvmfw: kernel %#lx-%#lx", kernel.base, kernel.end());
@@ -305,6 +324,14 @@ extern "C" [[noreturn]] void pvmfw_main(uint64_t dt_arg, uint64_t el) {
       fail::boot_failed(Reason::kInternalError, "MMIO_GUARD_UNMAP console: %s", hvc::to_string(s));
     }
   }
+
+  // The guest's device tree, rebuilt from validated values only; the DICE
+  // handover page it reserves is zero until the DICE step fills it.
+  auto* handover = reinterpret_cast<std::byte*>(BOARD_HANDOVER_BASE);
+  memset(handover, 0, BOARD_HANDOVER_SIZE);
+  const size_t dt_size = rebuild_device_tree(*tree, *platform, verified.debug_initrd);
+  console::print("pvmfw: device tree rebuilt from the template: %zu bytes at %#x\n", dt_size,
+                 BOARD_DT_BASE);
 
   // The virtual counter since reset: with QEMU -icount shift=0 one tick is 16
   // guest instructions, which is how `./pvm bench` measures pvmfw's cost.

@@ -54,7 +54,9 @@ extern "C" uint64_t pvmfw_build_page_tables() {
             (guard == scratch || pt->map(scratch, guard - scratch, Attr::kData).has_value()) &&
             pt->map(stack, exc_guard - stack, Attr::kData).has_value() &&
             pt->map(exc_stack, exc_top - exc_stack, Attr::kData).has_value() &&
-            pt->map(BOARD_DT_BASE, BOARD_DT_MAX_SIZE, Attr::kReadOnly).has_value() &&
+            // Read, then rewritten with the rebuilt tree (issue 4).
+            pt->map(BOARD_DT_BASE, BOARD_DT_MAX_SIZE, Attr::kData).has_value() &&
+            pt->map(BOARD_HANDOVER_BASE, BOARD_HANDOVER_SIZE, Attr::kData).has_value() &&
             pt->map(BOARD_EARLY_UART, memory::kPageSize, Attr::kDevice).has_value();
   return ok ? pt->root() : 0;
 }

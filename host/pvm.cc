@@ -23,6 +23,8 @@
 #include "avb_args.h"
 #include "avb_crypto.h"
 #include "avb_sign.h"
+#include "cmd_dice.h"
+#include "cmd_fdt.h"
 #include "file_io.h"
 #include "initramfs.h"
 #include "layout.h"
@@ -520,6 +522,12 @@ constexpr Command kCommands[] = {
     {"sign", cmd_sign, "add an AVB hash footer (or make a vbmeta image), as avbtool",
      sign_usage},
     {"verify", cmd_verify, "check a payload's AVB signature as pvmfw does", verify_usage},
+    {"fdt", cmd_fdt, "fdt sanitize: rebuild a device tree as pvmfw does", fdt_usage},
+    {"dice", cmd_dice, "derive, predict and inspect DICE handovers as pvmfw makes them",
+     dice_usage},
+    {"config", cmd_config, "pack, unpack or append pvmfw's configuration blob", config_usage},
+    {"device", cmd_device, "init: this machine's device secret, for -bios runs' DICE",
+     device_usage},
     {"help", cmd_help, "show this help, or `pvm help COMMAND` for a command's options",
      no_usage},
 };

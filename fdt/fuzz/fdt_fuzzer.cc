@@ -1,24 +1,68 @@
 // libFuzzer harness: an untrusted device tree through everything pvmfw does
-// with it before the payload runs (structural checks, libfdt lookups, platform
-// reading and layout validation). Seeds: the test DTs in fdt/tests/data.
+// with it before the payload runs: structural checks, libfdt lookups, the
+// old platform reading and layout validation, validate_platform under both
+// conduits, and the rebuild from the template (whose output must itself be
+// accepted and validate again). Seeds: fdt/tests/data and the hostile corpus.
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <span>
+#include <vector>
 
+#include "fdt/output.h"
 #include "fdt/platform.h"
 #include "fdt/tree.h"
+#include "fdt/validate.h"
+
+namespace {
+
+// A failure of the firmware's own invariants (not of the input): crash so
+// libFuzzer keeps the reproducer.
+void check(bool ok) {
+  if (!ok) std::abort();
+}
+
+void rebuild(const fdt::VmPlatform& platform, fdt::PsciMethod conduit) {
+  static std::vector<std::byte> out(fdt::kMaxTreeSize);
+  fdt::OutputOptions options;
+  options.dice_handover = base::Range{0x403ff000, 0x1000};
+  options.debuggable = platform.cpus.size() % 2 == 0;  // exercise both bootargs policies
+  options.kaslr_seed = 0x1234;
+  auto size = fdt::build_output(fdt::platform_template(), platform, options, out);
+  if (!size) {
+    // Only a handover that collides with this input's payload may refuse.
+    check(size.error() == fdt::BuildError::kBadHandover);
+    return;
+  }
+  // The output is a tree pvmfw accepts and validates to the same shape.
+  auto tree = fdt::Tree::open(std::span(out).first(*size));
+  check(tree.has_value());
+  auto again = fdt::validate_platform(*tree, fdt::board_limits(conduit));
+  check(again.has_value());
+  check(again->cpus.size() == platform.cpus.size());
+  check(again->memory.size() == platform.memory.size());
+  check(again->uarts.size() == platform.uarts.size());
+  check(again->virtio.size() == platform.virtio.size());
+  check(again->pci.has_value() == platform.pci.has_value());
+}
+
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto bytes = std::as_bytes(std::span(data, size));
   auto tree = fdt::Tree::open(bytes);
   if (!tree) return 0;
-  auto platform = fdt::read_platform(*tree);
-  if (!platform) return 0;
-  const base::Range firmware[] = {{0x40000000, 0x200000}, {0x40200000, 0x200000}};
-  (void)fdt::validate_layout(*platform, 0x40000000, firmware);
+  if (auto platform = fdt::read_platform(*tree)) {
+    const base::Range firmware[] = {{0x40000000, 0x200000}, {0x40200000, 0x200000}};
+    (void)fdt::validate_layout(*platform, 0x40000000, firmware);
+  }
   if (auto chosen = tree->node("/chosen")) {
     (void)tree->prop_string(*chosen, "bootargs");
     (void)tree->prop_has_string(*chosen, "compatible", "x");
+  }
+  for (auto conduit : {fdt::PsciMethod::kHvc, fdt::PsciMethod::kSmc}) {
+    auto platform = fdt::validate_platform(*tree, fdt::board_limits(conduit));
+    if (platform) rebuild(*platform, conduit);
   }
   return 0;
 }

@@ -127,5 +127,60 @@ TEST(Tree, PropertyShapes) {
   EXPECT_EQ(*t->prop_uint(*config, "kernel-address"), 0x40400000u);
 }
 
+std::vector<std::byte> load_corpus(const std::string& name) {
+  std::ifstream f(std::string(FDT_CORPUS_BUILD) + "/" + name + ".dtb", std::ios::binary);
+  std::vector<char> raw((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  std::vector<std::byte> out(raw.size());
+  std::memcpy(out.data(), raw.data(), raw.size());
+  return out;
+}
+
+// libfdt 1.6.1 recurses without end on an alias naming itself; Tree resolves
+// aliases itself, once.
+TEST(Tree, AliasesResolvedOnce) {
+  auto loop = load_corpus("bad_stdout_alias_loop");
+  auto t = Tree::open(loop);
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->node_by_path("loop").error(), Error::kNotFound);
+  EXPECT_EQ(t->node_by_path("loop/x").error(), Error::kNotFound);
+  auto good = load_corpus("good_alias_stdout");
+  auto g = Tree::open(good);
+  ASSERT_TRUE(g);
+  auto uart = g->node_by_path("serial0:115200n8");
+  ASSERT_TRUE(uart);
+  EXPECT_EQ(g->name(*uart), "pl011@9000000");
+  EXPECT_EQ(g->node_by_path("serial1").error(), Error::kNotFound);
+  EXPECT_EQ(g->node_by_path("").error(), Error::kNotFound);
+  EXPECT_EQ(g->node("chosen").error(), Error::kNotFound);  // relative paths are not looked up
+}
+
+TEST(Tree, Navigation) {
+  auto blob = load_corpus("good_avf");
+  auto t = Tree::open(blob);
+  ASSERT_TRUE(t);
+  auto untrusted = t->node("/avf/untrusted");
+  ASSERT_TRUE(untrusted);
+  EXPECT_EQ(t->name(*t->parent(*untrusted)), "avf");
+  std::vector<std::string> names;
+  for (auto p = t->next_property(*untrusted, std::nullopt); p;
+       p = t->next_property(*untrusted, p->offset)) {
+    names.emplace_back(p->name);
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"instance-id", "defer-rollback-protection", "phandle"}));
+  EXPECT_EQ(t->phandle(*untrusted), 0x77u);
+  EXPECT_EQ(t->node_by_phandle(0x77), *untrusted);
+  EXPECT_FALSE(t->node_by_phandle(0));
+  auto child = t->first_child(*untrusted);
+  ASSERT_TRUE(child);
+  EXPECT_EQ(t->name(*child), "subnode-dropped");
+  EXPECT_FALSE(t->next_sibling(*child));
+}
+
+TEST(Tree, ErrorNames) {
+  EXPECT_STREQ(to_string(Error::kTruncated), "FDT_TRUNCATED");
+  EXPECT_STREQ(to_string(Error::kDuplicateNode), "FDT_DUPLICATE_NODE");
+  EXPECT_STREQ(describe(Error::kBadPhandle), "malformed, reserved or duplicate phandle");
+}
+
 }  // namespace
 }  // namespace fdt

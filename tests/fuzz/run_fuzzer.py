@@ -38,7 +38,10 @@ def main() -> int:
         artifacts = os.path.join(os.getcwd(), "fuzz-artifacts", os.path.basename(args.fuzzer))
         os.makedirs(artifacts, exist_ok=True)
         cmd = [args.fuzzer, corpus, f"-runs={args.runs}", f"-max_total_time={args.seconds}",
-               f"-artifact_prefix={artifacts}/", "-print_final_stats=1"]
+               f"-artifact_prefix={artifacts}/", "-print_final_stats=1",
+               # libFuzzer's default exit code for a finding is 77, which
+               # Meson counts as "skipped": make every finding a failure.
+               "-error_exitcode=1", "-timeout_exitcode=1"]
         print("running:", " ".join(cmd), f"({n} seeds)")
         return subprocess.run(cmd).returncode
 

@@ -1,0 +1,85 @@
+// pvmfw's DICE inputs for the VM layer (../shared/reference/dice.md "pvmfw's
+// inputs", pvmfw-aosp.md "DICE"), and the stand-in previous stage the host
+// uses for -bios runs. The same code computes them in the firmware and in
+// `pvm dice expect`, so what the host predicts is what the firmware derives.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <expected>
+#include <optional>
+#include <span>
+#include <string_view>
+
+#include "dice/dice.h"
+
+namespace dice::pvmfw {
+
+inline constexpr std::string_view kComponentName = "vm_entry";
+
+// code_hash = SHA-512(kernel_digest || initrd_digest), with zeros of the
+// kernel digest's size when there is no initrd (AOSP: "zeros if none"). The
+// digests are the verified AVB hash-descriptor digests (32 or 64 bytes; an
+// initrd digest must have the kernel digest's size).
+[[nodiscard]] std::expected<Hash, Error> code_hash(Bytes kernel_digest,
+                                                   std::optional<Bytes> initrd_digest);
+
+// authority_hash = SHA-512(the trusted AVB public key blob).
+[[nodiscard]] std::expected<Hash, Error> authority_hash(Bytes avb_public_key);
+
+// Normal, or debug when the payload booted with its debug initrd.
+constexpr Mode mode(bool debug) { return debug ? Mode::kDebug : Mode::kNormal; }
+
+// The config descriptor: {-70002: "vm_entry", -70005: security_version
+// (the vbmeta rollback index), -71003: instance hash (when there is one)}
+// (write_android_config order). Returns the size written into `out`.
+inline constexpr size_t kMaxConfigDescriptorSize = 128;
+[[nodiscard]] std::expected<size_t, Error> config_descriptor(
+    uint64_t security_version, const std::optional<Hash>& instance_hash, std::span<std::byte> out);
+
+// The hidden input: SHA-512 over 65 bytes, salt (64) || flags (1). The salt
+// is the per-instance salt (AOSP: from the instance image, or
+// SHA-512("InstanceId:" || instance id)); flags are HiddenFlags bits. AOSP
+// hashes a packed {rkp_vm_marker, salt, deferred_rollback_protection}; this
+// project's layout is the one above (the salt source differs anyway).
+enum HiddenFlags : uint8_t {
+  kHiddenRkpVm = 1u << 0,                       // the VM is the RKP VM
+  kHiddenDeferredRollbackProtection = 1u << 1,  // rollback protection left to the payload
+};
+[[nodiscard]] std::expected<Hash, Error> hidden(std::span<const uint8_t, kHiddenSize> salt,
+                                                uint8_t flags);
+
+// The InputValues pvmfw derives the VM layer with.
+struct Measurements {
+  Bytes kernel_digest;
+  std::optional<Bytes> initrd_digest;
+  Bytes avb_public_key;
+  bool debug = false;
+  uint64_t security_version = 0;
+  std::optional<Hash> instance_hash;
+  std::array<uint8_t, kHiddenSize> salt{};
+  uint8_t hidden_flags = 0;
+};
+// Fills `in` (its config_descriptor points into `descriptor_buf`, which must
+// outlive it and hold kMaxConfigDescriptorSize bytes).
+[[nodiscard]] std::expected<void, Error> make_inputs(const Measurements& m,
+                                                     std::span<std::byte> descriptor_buf,
+                                                     InputValues& in);
+
+// ---- The previous stage for -bios runs (issue 5 item 7) ----------------------------
+//
+// Until a hypervisor hands pvmfw a real handover, the host makes one from a
+// per-machine 32-byte Unique Device Secret (`pvm device init`). As in open-dice
+// the UDS is the first layer's CDI_Attest and CDI_Seal, and its key is the
+// chain's root (UDS_Public). One layer ("pvm-previous-stage") is derived from
+// it with fixed inputs:
+//   code_hash      = SHA-512("pvm previous stage")
+//   config         = descriptor {-70002: "pvm-previous-stage"}
+//   authority_hash = 64 zero bytes, mode normal, hidden 64 zero bytes
+// giving {1: CDI_Attest, 2: CDI_Seal, 3: [COSE_Key(UDS_Public), cert]}, the
+// same for every boot of the machine. Returns the size written into `out`.
+inline constexpr std::string_view kPreviousStageName = "pvm-previous-stage";
+[[nodiscard]] std::expected<size_t, Error> previous_stage_handover(
+    std::span<const uint8_t, kCdiSize> uds, std::span<std::byte> out);
+
+}  // namespace dice::pvmfw

@@ -1,0 +1,698 @@
+// `pvm dice derive|expect|inspect` and `pvm device init|handover`: the
+// firmware's dice/ library on the host (see cmd_dice.h).
+#include "cmd_dice.h"
+
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <dice/dice.h>
+#include <dice/pvmfw.h>
+#include <verify/verify.h>
+
+#include "avb_crypto.h"  // random_bytes, SecretBytes
+#include "cli_options.h"
+#include "file_io.h"
+#include "verify_report.h"  // failure_line, json_string
+
+namespace pvm {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailed = 1;
+constexpr int kExitUsage = 2;
+
+// Payload files are bounded as `pvm verify` bounds them.
+constexpr uint64_t kMaxInput = uint64_t{1} << 30;
+
+using Result = std::expected<void, ArgError>;
+
+void complain(const std::string& text) {
+  std::fflush(stdout);
+  std::fprintf(stderr, "pvm: %s\n", text.c_str());
+}
+
+int usage_error(std::string_view command, const std::string& message) {
+  complain(message);
+  std::fprintf(stderr, "pvm: see `pvm %.*s --help`\n", static_cast<int>(command.size()),
+               command.data());
+  return kExitUsage;
+}
+
+// "error: NAME: detail" on stderr; the --json form on stdout.
+int refuse(bool json, const char* name, const std::string& detail, std::string extra_json = "") {
+  if (json) {
+    std::printf("{\"result\":\"error\",\"error\":%s,\"detail\":%s%s}\n", json_string(name).c_str(),
+                json_string(detail).c_str(), extra_json.c_str());
+  }
+  std::fflush(stdout);
+  std::fprintf(stderr, "error: %s: %s\n", name, detail.c_str());
+  return kExitFailed;
+}
+
+std::string hex(std::span<const uint8_t> bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string s;
+  s.reserve(2 * bytes.size());
+  for (uint8_t b : bytes) {
+    s += kDigits[b >> 4];
+    s += kDigits[b & 0xf];
+  }
+  return s;
+}
+
+std::string hex(dice::Bytes bytes) {
+  return hex(std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
+}
+
+// Hex text (either case) to bytes, wiped when they die (CDIs pass here).
+std::expected<avb::SecretBytes, ArgError> parse_hex(std::string_view option, std::string_view text,
+                                                    std::optional<size_t> size) {
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  if (text.size() % 2 != 0 || (size && text.size() != 2 * *size)) {
+    return arg_error(ArgErrc::kBadValue, option);
+  }
+  avb::SecretBytes out(text.size() / 2);
+  for (size_t i = 0; i < out.bytes().size(); ++i) {
+    const int hi = nibble(text[2 * i]), lo = nibble(text[2 * i + 1]);
+    if (hi < 0 || lo < 0) return arg_error(ArgErrc::kBadValue, option);
+    out.bytes()[i] = static_cast<uint8_t>(hi << 4 | lo);
+  }
+  return out;
+}
+
+template <size_t N>
+void copy_to(std::array<uint8_t, N>& dst, const avb::SecretBytes& src) {
+  std::copy(src.bytes().begin(), src.bytes().end(), dst.begin());
+}
+
+// ---- dice derive ---------------------------------------------------------------------
+
+struct DeriveArgs {
+  std::optional<avb::SecretBytes> cdi_attest, cdi_seal;
+  std::optional<std::string> handover;
+  std::optional<avb::SecretBytes> code_hash, config_inline, config_descriptor, authority_hash,
+      hidden, code_descriptor, authority_descriptor;
+  std::optional<uint8_t> mode;
+  std::optional<std::string> out;
+  std::string profile_name;
+  bool json = false;
+};
+
+template <typename Member>
+OptionSpec<DeriveArgs> hex_option(std::string_view name, Member member,
+                                  std::optional<size_t> size) {
+  return {name, true, [name, member, size](DeriveArgs& a, std::string_view v) -> Result {
+            auto bytes = parse_hex(name, v, size);
+            if (!bytes) return std::unexpected(bytes.error());
+            if (a.*member) return arg_error(ArgErrc::kConflict, name);
+            a.*member = std::move(*bytes);
+            return {};
+          }};
+}
+
+std::expected<DeriveArgs, ArgError> parse_derive_args(std::span<const std::string_view> words) {
+  static const std::vector<OptionSpec<DeriveArgs>> table = {
+      hex_option("--cdi-attest", &DeriveArgs::cdi_attest, dice::kCdiSize),
+      hex_option("--cdi-seal", &DeriveArgs::cdi_seal, dice::kCdiSize),
+      hex_option("--code-hash", &DeriveArgs::code_hash, dice::kHashSize),
+      hex_option("--config-inline", &DeriveArgs::config_inline, dice::kInlineConfigSize),
+      hex_option("--config-descriptor", &DeriveArgs::config_descriptor, std::nullopt),
+      hex_option("--authority-hash", &DeriveArgs::authority_hash, dice::kHashSize),
+      hex_option("--hidden", &DeriveArgs::hidden, dice::kHiddenSize),
+      hex_option("--code-descriptor", &DeriveArgs::code_descriptor, std::nullopt),
+      hex_option("--authority-descriptor", &DeriveArgs::authority_descriptor, std::nullopt),
+      {"--mode", true,
+       [](DeriveArgs& a, std::string_view v) -> Result {
+         auto mode = parse_number<uint8_t>("--mode", v, 0, 3);
+         if (!mode) return std::unexpected(mode.error());
+         a.mode = *mode;
+         return {};
+       }},
+      {"--handover", true,
+       [](DeriveArgs& a, std::string_view v) -> Result {
+         a.handover = std::string(v);
+         return {};
+       }},
+      {"--out", true,
+       [](DeriveArgs& a, std::string_view v) -> Result {
+         a.out = std::string(v);
+         return {};
+       }},
+      {"--profile-name", true,
+       [](DeriveArgs& a, std::string_view v) -> Result {
+         a.profile_name = std::string(v);
+         return {};
+       }},
+      {"--json", false,
+       [](DeriveArgs& a, std::string_view) -> Result {
+         a.json = true;
+         return {};
+       }},
+  };
+  DeriveArgs a;
+  if (auto parsed = parse_options<DeriveArgs>(words, table, a); !parsed) {
+    return std::unexpected(parsed.error());
+  }
+  if (a.handover) {
+    if (a.cdi_attest || a.cdi_seal) return arg_error(ArgErrc::kConflict, "--handover");
+  } else {
+    if (!a.cdi_attest) return arg_error(ArgErrc::kRequired, "--cdi-attest");
+    if (!a.cdi_seal) return arg_error(ArgErrc::kRequired, "--cdi-seal");
+  }
+  if (a.config_inline && a.config_descriptor)
+    return arg_error(ArgErrc::kConflict, "--config-inline");
+  if (!a.config_inline && !a.config_descriptor) {
+    return arg_error(ArgErrc::kRequired, "--config-inline or --config-descriptor");
+  }
+  if (a.config_descriptor && a.config_descriptor->bytes().empty()) {
+    return arg_error(ArgErrc::kBadValue, "--config-descriptor");
+  }
+  for (auto [present, name] :
+       {std::pair{a.code_hash.has_value(), "--code-hash"},
+        std::pair{a.authority_hash.has_value(), "--authority-hash"},
+        std::pair{a.hidden.has_value(), "--hidden"}, std::pair{a.mode.has_value(), "--mode"}}) {
+    if (!present) return arg_error(ArgErrc::kRequired, name);
+  }
+  return a;
+}
+
+dice::Bytes as_bytes_of(const std::optional<avb::SecretBytes>& b) {
+  if (!b) return {};
+  return std::as_bytes(b->bytes());
+}
+
+int dice_derive(std::span<const std::string_view> words) {
+  auto args = parse_derive_args(words);
+  if (!args) return usage_error("dice", to_string(args.error()));
+  DeriveArgs& a = *args;
+
+  dice::InputValues in;
+  copy_to(in.code_hash, *a.code_hash);
+  copy_to(in.authority_hash, *a.authority_hash);
+  copy_to(in.hidden, *a.hidden);
+  in.mode = static_cast<dice::Mode>(*a.mode);
+  if (a.config_inline) {
+    in.config_type = dice::ConfigType::kInline;
+    copy_to(in.config_value, *a.config_inline);
+  } else {
+    in.config_type = dice::ConfigType::kDescriptor;
+    in.config_descriptor = as_bytes_of(a.config_descriptor);
+  }
+  in.code_descriptor = as_bytes_of(a.code_descriptor);
+  in.authority_descriptor = as_bytes_of(a.authority_descriptor);
+
+  // The current CDIs: given, or from a handover file.
+  std::optional<avb::SecretBytes> handover_bytes;
+  dice::Secret<dice::kCdiSize> attest, seal;
+  std::optional<dice::Bytes> chain;
+  if (a.handover) {
+    auto bytes = read_file(*a.handover, dice::kHandoverRegionSize * 16);
+    if (!bytes) return usage_error("dice", *a.handover + ": " + to_string(bytes.error()));
+    handover_bytes.emplace(std::move(*bytes));
+    auto h = dice::parse_handover(std::as_bytes(handover_bytes->bytes()));
+    if (!h)
+      return refuse(a.json, dice::to_string(h.error()), *a.handover + ": not a valid handover");
+    std::copy(h->cdi_attest.begin(), h->cdi_attest.end(), attest.data());
+    std::copy(h->cdi_seal.begin(), h->cdi_seal.end(), seal.data());
+    chain = h->chain;
+  } else {
+    std::copy(a.cdi_attest->bytes().begin(), a.cdi_attest->bytes().end(), attest.data());
+    std::copy(a.cdi_seal->bytes().begin(), a.cdi_seal->bytes().end(), seal.data());
+  }
+
+  dice::Secret<dice::kCdiSize> next_attest, next_seal;
+  if (auto r = dice::derive_next_cdis(attest.span(), seal.span(), in, next_attest.span(),
+                                      next_seal.span());
+      !r) {
+    return refuse(a.json, dice::to_string(r.error()), "derivation failed");
+  }
+  if (a.out) {
+    avb::SecretBytes out(dice::kHandoverRegionSize);
+    auto n =
+        dice::main_flow(attest.span(), seal.span(), chain, in, dice::CertOptions{a.profile_name},
+                        std::as_writable_bytes(out.bytes()));
+    if (!n) return refuse(a.json, dice::to_string(n.error()), "the new handover");
+    if (auto w = write_file(*a.out, out.bytes().first(*n)); !w) {
+      complain(*a.out + ": " + to_string(w.error()));
+      return kExitFailed;
+    }
+  }
+  const std::string attest_hex = hex(next_attest.span()), seal_hex = hex(next_seal.span());
+  if (a.json) {
+    std::printf("{\"cdi_attest\":\"%s\",\"cdi_seal\":\"%s\"}\n", attest_hex.c_str(),
+                seal_hex.c_str());
+  } else {
+    std::printf("cdi_attest %s\ncdi_seal %s\n", attest_hex.c_str(), seal_hex.c_str());
+  }
+  return kExitOk;
+}
+
+// ---- dice expect -----------------------------------------------------------------------
+
+struct ExpectArgs {
+  std::string kernel, key;
+  std::optional<std::string> initrd, vbmeta;
+  std::optional<avb::SecretBytes> instance_hash;
+  bool json = false;
+};
+
+int dice_expect(std::span<const std::string_view> words) {
+  static const std::vector<OptionSpec<ExpectArgs>> table = {
+      {"--kernel", true,
+       [](ExpectArgs& a, std::string_view v) -> Result {
+         a.kernel = v;
+         return {};
+       }},
+      {"--key", true,
+       [](ExpectArgs& a, std::string_view v) -> Result {
+         a.key = v;
+         return {};
+       }},
+      {"--initrd", true,
+       [](ExpectArgs& a, std::string_view v) -> Result {
+         a.initrd = std::string(v);
+         return {};
+       }},
+      {"--vbmeta", true,
+       [](ExpectArgs& a, std::string_view v) -> Result {
+         a.vbmeta = std::string(v);
+         return {};
+       }},
+      {"--instance-hash", true,
+       [](ExpectArgs& a, std::string_view v) -> Result {
+         auto bytes = parse_hex("--instance-hash", v, dice::kHashSize);
+         if (!bytes) return std::unexpected(bytes.error());
+         a.instance_hash = std::move(*bytes);
+         return {};
+       }},
+      {"--json", false,
+       [](ExpectArgs& a, std::string_view) -> Result {
+         a.json = true;
+         return {};
+       }},
+  };
+  ExpectArgs a;
+  if (auto parsed = parse_options<ExpectArgs>(words, table, a); !parsed) {
+    return usage_error("dice", to_string(parsed.error()));
+  }
+  if (a.kernel.empty()) return usage_error("dice", "--kernel: required");
+  if (a.key.empty()) return usage_error("dice", "--key: required");
+
+  auto key = read_file(a.key, kMaxInput);
+  if (!key) return usage_error("dice", a.key + ": " + to_string(key.error()));
+  auto kernel = read_file(a.kernel, kMaxInput);
+  if (!kernel) return usage_error("dice", a.kernel + ": " + to_string(kernel.error()));
+  std::optional<std::vector<uint8_t>> initrd, vbmeta;
+  for (auto [path, bytes] : {std::pair{&a.initrd, &initrd}, std::pair{&a.vbmeta, &vbmeta}}) {
+    if (!*path) continue;
+    auto loaded = read_file(**path, kMaxInput);
+    if (!loaded) return usage_error("dice", **path + ": " + to_string(loaded.error()));
+    *bytes = std::move(*loaded);
+  }
+  verify::PayloadInputs inputs{
+      .kernel = std::as_bytes(std::span(*kernel)),
+      .initrd = std::nullopt,
+      .vbmeta = std::nullopt,
+      .trusted_public_key = std::as_bytes(std::span(*key)),
+      .stored_rollback_index = 0,
+  };
+  if (initrd) inputs.initrd = std::as_bytes(std::span(*initrd));
+  if (vbmeta) inputs.vbmeta = std::as_bytes(std::span(*vbmeta));
+  auto verified = verify::verify_payload(inputs);
+  if (!verified) {
+    if (a.json) std::printf("%s\n", failure_json(verified.error()).c_str());
+    std::fflush(stdout);
+    std::fprintf(stderr, "%s\n", failure_line(verified.error()).c_str());
+    return kExitFailed;
+  }
+
+  // What pvmfw computes from the verified payload (dice/pvmfw.h).
+  auto digest = [](const verify::PartitionDigest& d) {
+    return std::as_bytes(std::span(d.bytes).first(d.size));
+  };
+  std::optional<dice::Bytes> initrd_digest;
+  if (verified->initrd) initrd_digest = digest(*verified->initrd);
+  auto code_hash = dice::pvmfw::code_hash(digest(verified->kernel), initrd_digest);
+  auto authority_hash = dice::pvmfw::authority_hash(std::as_bytes(std::span(*key)));
+  std::optional<dice::Hash> instance;
+  if (a.instance_hash) {
+    instance.emplace();
+    copy_to(*instance, *a.instance_hash);
+  }
+  std::array<std::byte, dice::pvmfw::kMaxConfigDescriptorSize> descriptor_buf{};
+  auto descriptor_size =
+      dice::pvmfw::config_descriptor(verified->rollback_index, instance, descriptor_buf);
+  if (!code_hash || !authority_hash || !descriptor_size) {
+    return refuse(a.json, "INTERNAL", "computing the DICE inputs failed");
+  }
+  const dice::Mode mode = dice::pvmfw::mode(verified->debug_initrd);
+  const std::string descriptor = hex(std::span(descriptor_buf).first(*descriptor_size));
+  if (a.json) {
+    std::printf(
+        "{\"result\":\"ok\",\"code_hash\":\"%s\",\"authority_hash\":\"%s\","
+        "\"config_descriptor\":\"%s\",\"mode\":%u,\"mode_name\":%s,\"security_version\":%llu}\n",
+        hex(*code_hash).c_str(), hex(*authority_hash).c_str(), descriptor.c_str(),
+        static_cast<unsigned>(mode), json_string(dice::to_string(mode)).c_str(),
+        static_cast<unsigned long long>(verified->rollback_index));
+  } else {
+    std::printf(
+        "code_hash %s\nauthority_hash %s\nconfig_descriptor %s\nmode %u (%s)\n"
+        "security_version %llu\n",
+        hex(*code_hash).c_str(), hex(*authority_hash).c_str(), descriptor.c_str(),
+        static_cast<unsigned>(mode), dice::to_string(mode),
+        static_cast<unsigned long long>(verified->rollback_index));
+  }
+  return kExitOk;
+}
+
+// ---- dice inspect ----------------------------------------------------------------------
+
+std::string json_opt_hex(const char* name, const std::optional<dice::Bytes>& b) {
+  if (!b) return "";
+  return std::string(",\"") + name + "\":\"" + hex(*b) + "\"";
+}
+
+std::string certificate_json(const dice::Certificate& c) {
+  std::string j = "{\"issuer\":" + json_string(c.issuer) + ",\"subject\":" + json_string(c.subject);
+  j += json_opt_hex("code_hash", c.code_hash) + json_opt_hex("code_descriptor", c.code_descriptor) +
+       json_opt_hex("config_descriptor", c.config_descriptor) +
+       json_opt_hex("config_hash", c.config_hash) +
+       json_opt_hex("authority_hash", c.authority_hash) +
+       json_opt_hex("authority_descriptor", c.authority_descriptor) +
+       json_opt_hex("key_usage", c.key_usage);
+  if (c.mode) j += ",\"mode\":" + std::to_string(*c.mode);
+  if (c.profile_name) j += ",\"profile_name\":" + json_string(*c.profile_name);
+  j += ",\"subject_public_key\":\"" + hex(c.subject_public_key) + "\"}";
+  return j;
+}
+
+void print_certificate(size_t index, const dice::Certificate& c) {
+  std::printf("certificate %zu (signature verified):\n", index);
+  std::printf("  issuer   %.*s\n  subject  %.*s\n", static_cast<int>(c.issuer.size()),
+              c.issuer.data(), static_cast<int>(c.subject.size()), c.subject.data());
+  auto line = [](const char* name, const std::optional<dice::Bytes>& b) {
+    if (b) std::printf("  %-22s %s\n", name, hex(*b).c_str());
+  };
+  line("code_hash", c.code_hash);
+  line("code_descriptor", c.code_descriptor);
+  line("config_descriptor", c.config_descriptor);
+  line("config_hash", c.config_hash);
+  line("authority_hash", c.authority_hash);
+  line("authority_descriptor", c.authority_descriptor);
+  if (c.mode) {
+    std::printf("  %-22s %u (%s)\n", "mode", *c.mode,
+                *c.mode <= 3 ? dice::to_string(static_cast<dice::Mode>(*c.mode)) : "unknown");
+  }
+  if (c.profile_name) {
+    std::printf("  %-22s %.*s\n", "profile_name", static_cast<int>(c.profile_name->size()),
+                c.profile_name->data());
+  }
+}
+
+int dice_inspect(std::span<const std::string_view> words) {
+  std::vector<std::string> files;
+  bool json = false;
+  static const std::vector<OptionSpec<bool>> table = {
+      {"--json", false,
+       [](bool& j, std::string_view) -> Result {
+         j = true;
+         return {};
+       }},
+  };
+  auto positional = [&files](bool&, std::string_view v) -> Result {
+    files.emplace_back(v);
+    return {};
+  };
+  if (auto parsed = parse_options<bool>(words, table, json, positional); !parsed) {
+    return usage_error("dice", to_string(parsed.error()));
+  }
+  if (files.size() != 1) return usage_error("dice", "inspect takes one HANDOVER file");
+  auto bytes = read_file(files[0], dice::kHandoverRegionSize * 16);
+  if (!bytes) return usage_error("dice", files[0] + ": " + to_string(bytes.error()));
+  const avb::SecretBytes handover_bytes(std::move(*bytes));
+  const dice::Bytes input = std::as_bytes(handover_bytes.bytes());
+
+  auto h = dice::parse_handover(input);
+  if (!h) return refuse(json, dice::to_string(h.error()), files[0] + ": not a valid DICE handover");
+  if (!h->chain) {
+    return refuse(json, dice::to_string(dice::Error::kHandoverBadChain),
+                  "the handover has no DICE chain to verify");
+  }
+  auto count = dice::cbor::Reader(*h->chain).read_array();
+  std::vector<dice::Certificate> views(count ? *count : 0);
+  auto chain = dice::verify_chain(*h->chain, views);
+  if (!chain) {
+    const std::string where = chain.error().index == 0
+                                  ? "the root key"
+                                  : "certificate " + std::to_string(chain.error().index);
+    return refuse(json, dice::to_string(chain.error().error), where,
+                  ",\"index\":" + std::to_string(chain.error().index));
+  }
+  // The last certificate must certify the key CDI_Attest derives.
+  dice::Secret<dice::kPrivateKeySize> priv;
+  dice::PublicKey key{};
+  if (!dice::derive_key_pair(h->cdi_attest, priv.span(), key) || key != chain->leaf) {
+    return refuse(json, dice::to_string(dice::Error::kCdiKeyMismatch),
+                  "the chain's last key is not CDI_Attest's",
+                  ",\"index\":" + std::to_string(chain->certificates));
+  }
+  const size_t trailing = input.size() - h->size;
+  if (json) {
+    std::string j = "{\"result\":\"ok\",\"size\":" + std::to_string(h->size) +
+                    ",\"trailing_bytes\":" + std::to_string(trailing) + ",\"cdi_attest\":\"" +
+                    hex(h->cdi_attest) + "\",\"cdi_seal\":\"" + hex(h->cdi_seal) +
+                    "\",\"root_public_key\":\"" + hex(chain->root) + "\",\"certificates\":[";
+    for (size_t i = 0; i < chain->certificates; ++i) {
+      if (i != 0) j += ",";
+      j += certificate_json(views[i]);
+    }
+    j += "]}";
+    std::printf("%s\n", j.c_str());
+    return kExitOk;
+  }
+  std::printf(
+      "DICE handover, %zu bytes%s\n", h->size,
+      trailing ? (" (" + std::to_string(trailing) + " trailing bytes ignored)").c_str() : "");
+  std::printf("cdi_attest %s\ncdi_seal   %s\n", hex(h->cdi_attest).c_str(),
+              hex(h->cdi_seal).c_str());
+  std::printf("root key (P-256) x %s\n                 y %s\n",
+              hex(std::span(chain->root).first(32)).c_str(),
+              hex(std::span(chain->root).last(32)).c_str());
+  for (size_t i = 0; i < chain->certificates; ++i) print_certificate(i + 1, views[i]);
+  std::printf("chain verified: %zu certificate%s, the last one certifying CDI_Attest's key\n",
+              chain->certificates, chain->certificates == 1 ? "" : "s");
+  return kExitOk;
+}
+
+// ---- device --------------------------------------------------------------------------------
+
+std::expected<avb::SecretBytes, std::string> read_device_secret(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    return std::unexpected(path + ": no device secret (make one with `pvm device init`)");
+  }
+  if (!S_ISREG(st.st_mode)) return std::unexpected(path + ": not a regular file");
+  if ((st.st_mode & 077) != 0) {
+    return std::unexpected(path + ": readable by others (chmod 600 it, or make a new one)");
+  }
+  auto bytes = read_file(path, 4096);
+  if (!bytes) return std::unexpected(path + ": " + to_string(bytes.error()));
+  avb::SecretBytes secret(std::move(*bytes));
+  if (secret.bytes().size() != dice::kCdiSize) {
+    return std::unexpected(path + ": not a 32-byte device secret");
+  }
+  return secret;
+}
+
+struct DeviceArgs {
+  std::string verb;
+  std::optional<std::string> out, secret;
+};
+
+int cmd_device_impl(std::span<const std::string_view> words) {
+  static const std::vector<OptionSpec<DeviceArgs>> table = {
+      {"--out", true,
+       [](DeviceArgs& a, std::string_view v) -> Result {
+         a.out = std::string(v);
+         return {};
+       }},
+      {"--secret", true,
+       [](DeviceArgs& a, std::string_view v) -> Result {
+         a.secret = std::string(v);
+         return {};
+       }},
+  };
+  DeviceArgs a;
+  auto positional = [](DeviceArgs& args, std::string_view v) -> Result {
+    if (!args.verb.empty() || (v != "init" && v != "handover")) {
+      return arg_error(ArgErrc::kUnexpectedArgument, v);
+    }
+    args.verb = std::string(v);
+    return {};
+  };
+  if (auto parsed = parse_options<DeviceArgs>(words, table, a, positional); !parsed) {
+    return usage_error("device", to_string(parsed.error()));
+  }
+  if (a.verb.empty()) return usage_error("device", "init or handover: required");
+
+  if (a.verb == "init") {
+    if (a.secret) return usage_error("device", "--secret: not for init (use --out)");
+    const fs::path path = a.out.value_or(default_device_secret_path());
+    if (fs::exists(path)) {
+      complain(path.string() + " exists; a device keeps its secret (remove it to start over)");
+      return kExitFailed;
+    }
+    std::error_code ec;
+    if (path.has_parent_path() && !fs::exists(path.parent_path())) {
+      fs::create_directories(path.parent_path(), ec);
+      if (!ec) fs::permissions(path.parent_path(), fs::perms::owner_all, ec);
+      if (ec) {
+        complain(path.parent_path().string() + ": " + ec.message());
+        return kExitFailed;
+      }
+    }
+    auto random = avb::random_bytes(dice::kCdiSize);
+    if (!random) {
+      complain(std::string("random: ") + to_string(random.error()));
+      return kExitFailed;
+    }
+    const avb::SecretBytes uds(std::move(*random));
+    if (auto w = write_new_private_file(path, uds.bytes()); !w) {
+      complain(path.string() + ": " + to_string(w.error()));
+      return kExitFailed;
+    }
+    std::printf("pvm: wrote a new 32-byte device secret to %s (mode 0600)\n", path.c_str());
+    return kExitOk;
+  }
+
+  if (!a.out) return usage_error("device", "--out: required for handover");
+  auto handover = device_previous_stage_handover(a.secret.value_or(default_device_secret_path()));
+  if (!handover) {
+    complain(handover.error());
+    return kExitFailed;
+  }
+  const avb::SecretBytes bytes(std::move(*handover));
+  if (auto w = write_file(*a.out, bytes.bytes()); !w) {
+    complain(*a.out + ": " + to_string(w.error()));
+    return kExitFailed;
+  }
+  std::printf("pvm: wrote the previous-stage DICE handover (%zu bytes) to %s\n",
+              bytes.bytes().size(), a.out->c_str());
+  return kExitOk;
+}
+
+bool wants_help(std::span<const std::string_view> words) {
+  for (std::string_view w : words) {
+    if (w == "--help" || w == "-h") return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string default_device_secret_path() {
+  if (const char* state = std::getenv("PVM_STATE"); state != nullptr && *state != '\0') {
+    return (fs::path(state) / "device-secret").string();
+  }
+  const char* home = std::getenv("HOME");
+  return (fs::path(home != nullptr && *home != '\0' ? home : ".") /
+          ".local/share/pvm/device-secret")
+      .string();
+}
+
+std::expected<std::vector<uint8_t>, std::string> device_previous_stage_handover(
+    const std::string& secret_path) {
+  auto secret = read_device_secret(secret_path);
+  if (!secret) return std::unexpected(secret.error());
+  std::vector<uint8_t> out(dice::kHandoverRegionSize);
+  auto n = dice::pvmfw::previous_stage_handover(
+      std::span<const uint8_t, dice::kCdiSize>(secret->bytes().data(), dice::kCdiSize),
+      std::as_writable_bytes(std::span(out)));
+  if (!n) return std::unexpected(std::string("previous stage: ") + dice::to_string(n.error()));
+  out.resize(*n);
+  return out;
+}
+
+int cmd_dice(std::span<const std::string_view> words) {
+  if (words.empty() || wants_help(words)) {
+    std::fputs(std::string(dice_usage()).c_str(), stdout);
+    return words.empty() ? kExitUsage : kExitOk;
+  }
+  const std::string_view verb = words[0];
+  if (verb == "derive") return dice_derive(words.subspan(1));
+  if (verb == "expect") return dice_expect(words.subspan(1));
+  if (verb == "inspect") return dice_inspect(words.subspan(1));
+  return usage_error("dice", "unknown verb '" + std::string(verb) + "'");
+}
+
+int cmd_device(std::span<const std::string_view> words) {
+  if (words.empty() || wants_help(words)) {
+    std::fputs(std::string(device_usage()).c_str(), stdout);
+    return words.empty() ? kExitUsage : kExitOk;
+  }
+  return cmd_device_impl(words);
+}
+
+std::string_view dice_usage() {
+  return R"(usage: pvm dice derive (--cdi-attest HEX --cdi-seal HEX | --handover FILE)
+                       --code-hash HEX (--config-inline HEX | --config-descriptor HEX)
+                       --authority-hash HEX --mode N --hidden HEX
+                       [--code-descriptor HEX] [--authority-descriptor HEX]
+                       [--out NEW_HANDOVER] [--profile-name NAME] [--json]
+       pvm dice expect --kernel IMG [--initrd FILE] [--vbmeta FILE] --key KEY.avbpubkey
+                       [--instance-hash HEX] [--json]
+       pvm dice inspect HANDOVER.cbor [--json]
+
+The firmware's DICE code (dice/, bit-compatible with open-dice) on the host.
+
+  derive   one DICE layer (open-dice DiceMainFlow): prints the next CDI_Attest
+           and CDI_Seal (hex; --json: {"cdi_attest":..., "cdi_seal":...}).
+           Hashes and hidden are 64 bytes, the inline config 64, CDIs 32; mode
+           0 not initialized, 1 normal, 2 debug, 3 maintenance. With
+           --handover the current CDIs come from a handover file; --out writes
+           the new handover (the chain with this layer's certificate appended)
+  expect   verifies a payload as pvmfw does (pvm verify) and prints the inputs
+           pvmfw will derive the VM's CDIs with: code hash, authority hash,
+           config descriptor ({-70002: "vm_entry", -70005: rollback index,
+           -71003: --instance-hash}), mode and security version
+  inspect  decodes a DiceAndroidHandover, verifies every certificate of its
+           chain (ES256 signatures, issuer/subject IDs) and that the last one
+           certifies CDI_Attest's key, and prints them
+
+Exit status: 0 done; 1 refused ("error: NAME: detail" on stderr, NAME as
+dice/ names it, e.g. BAD_SIGNATURE, HANDOVER_BAD_CDI); 2 usage error or an
+unreadable file.
+)";
+}
+
+std::string_view device_usage() {
+  return R"(usage: pvm device init [--out FILE]
+       pvm device handover [--secret FILE] --out HANDOVER.cbor
+
+The machine's stand-in for a device's Unique Device Secret, so that `pvm run`
+can hand pvmfw a previous-stage DICE handover that is the same on every boot.
+
+  init       writes 32 random bytes to FILE (default: $PVM_STATE/device-secret,
+             or ~/.local/share/pvm/device-secret), mode 0600; never overwrites
+  handover   derives the previous stage from the secret and writes its
+             handover {1: CDI_Attest, 2: CDI_Seal, 3: [root key, certificate]}
+             (dice/pvmfw.h previous_stage_handover says how)
+
+Exit status: 0 done; 1 failed; 2 usage error.
+)";
+}
+
+}  // namespace pvm
