@@ -40,6 +40,9 @@ pvmfw_jump:
   ldr x1, =BOARD_HANDOVER_BASE
   ldr x2, =(BOARD_HANDOVER_BASE + BOARD_HANDOVER_SIZE)
   bl civac_range
+  ldr x1, =BOARD_CONFIG_BASE     /* wiped by pvmfw_main: the zeros must reach RAM */
+  ldr x2, =(BOARD_CONFIG_BASE + BOARD_CONFIG_MAX_SIZE)
+  bl civac_range
   dsb sy
 
   /* MMU, D-cache and I-cache off. */

@@ -15,6 +15,9 @@
 #include "entry/fail.h"
 #include "entry/mmu.h"
 #include "base/wipe.h"
+#include "dice/config.h"
+#include "dice/dice.h"
+#include "dice/pvmfw.h"
 #include "fdt/output.h"
 #include "fdt/tree.h"
 #include "fdt/validate.h"
@@ -118,6 +121,47 @@ Reason reason_for(fdt::ValidateError e) {
     default:
       return Reason::kInvalidFdt;
   }
+}
+
+// The VM's DICE layer (dice/): the previous stage's handover from the config
+// blob the VMM placed at BOARD_CONFIG_BASE, the measurements of the verified
+// payload, and the new handover written into the page the rebuilt tree
+// reserves. The config blob (CDIs of the previous stage) is wiped here; every
+// other intermediate secret lives in pvmfw's RAM, which the jump wipes.
+size_t derive_vm_layer(const verify::VerifiedPayload& verified) {
+  auto* config_area = reinterpret_cast<std::byte*>(BOARD_CONFIG_BASE);
+  auto config = dice::parse_config({config_area, BOARD_CONFIG_MAX_SIZE});
+  if (!config) {
+    base::secure_wipe(config_area, BOARD_CONFIG_MAX_SIZE);
+    fail::boot_failed(Reason::kInvalidConfigData, "%s", dice::to_string(config.error()));
+  }
+  dice::pvmfw::Measurements m;
+  m.kernel_digest = std::as_bytes(std::span(verified.kernel.bytes).first(verified.kernel.size));
+  if (verified.initrd) {
+    m.initrd_digest = std::as_bytes(std::span(verified.initrd->bytes).first(verified.initrd->size));
+  }
+  m.avb_public_key = {pvmfw::trusted_key, pvmfw::trusted_key_size};
+  m.debug = verified.debug_initrd;
+  m.security_version = verified.rollback_index;
+  // No instance storage yet: the salt is zero, so the CDIs are a function of
+  // the device secret and the payload alone (stable across boots).
+  std::array<std::byte, dice::pvmfw::kMaxConfigDescriptorSize> descriptor{};
+  dice::InputValues in;
+  if (auto r = dice::pvmfw::make_inputs(m, descriptor, in); !r) {
+    base::secure_wipe(config_area, BOARD_CONFIG_MAX_SIZE);
+    fail::boot_failed(Reason::kSecretDerivationFailed, "%s", dice::to_string(r.error()));
+  }
+  std::span<std::byte> out(reinterpret_cast<std::byte*>(BOARD_HANDOVER_BASE), BOARD_HANDOVER_SIZE);
+  auto written = dice::handover_main_flow(config->dice_handover(), in, dice::CertOptions{}, out);
+  // The previous stage's secrets are not needed any more, whatever happened.
+  base::secure_wipe(config_area, BOARD_CONFIG_MAX_SIZE);
+  if (!written) {
+    const Reason r = dice::error_class(written.error()) == dice::ErrorClass::kInvalidHandover
+                         ? Reason::kInvalidBcc
+                         : Reason::kSecretDerivationFailed;
+    fail::boot_failed(r, "%s", dice::to_string(written.error()));
+  }
+  return *written;
 }
 
 // The guest's device tree: the firmware's template with the validated values
@@ -327,8 +371,9 @@ extern "C" [[noreturn]] void pvmfw_main(uint64_t dt_arg, uint64_t el) {
 
   // The guest's device tree, rebuilt from validated values only; the DICE
   // handover page it reserves is zero until the DICE step fills it.
-  auto* handover = reinterpret_cast<std::byte*>(BOARD_HANDOVER_BASE);
-  memset(handover, 0, BOARD_HANDOVER_SIZE);
+  const size_t handover_size = derive_vm_layer(verified);
+  console::print("pvmfw: DICE: VM layer derived, handover %zu bytes at %#x\n", handover_size,
+                 BOARD_HANDOVER_BASE);
   const size_t dt_size = rebuild_device_tree(*tree, *platform, verified.debug_initrd);
   console::print("pvmfw: device tree rebuilt from the template: %zu bytes at %#x\n", dt_size,
                  BOARD_DT_BASE);

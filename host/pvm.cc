@@ -17,6 +17,7 @@
 #include <vector>
 
 #include <board/layout.h>
+#include <dice/config.h>
 #include <verify/verify.h>
 
 #include "arm64_image.h"
@@ -257,6 +258,35 @@ int cmd_run(std::span<const std::string_view> words) {
   qemu.icount = args.icount;
   qemu.virtualization = args.virtualization;
   qemu.extra_args = args.qemu_args;
+
+  // ---- The configuration blob: the previous DICE stage's handover, made from
+  // this machine's device secret (created on first use), placed in RAM where
+  // pvmfw reads and then wipes it (board layout: BOARD_CONFIG_BASE).
+  if (!args.no_config) {
+    const std::string secret = default_device_secret_path();
+    if (!fs::exists(secret)) {
+      const std::string_view init[] = {"init", "--out", secret};
+      if (cmd_device(init) != kExitOk) return kExitFailed;
+    }
+    auto handover = device_previous_stage_handover(secret);
+    if (!handover) return usage_error("previous DICE stage: " + handover.error());
+    dice::ConfigSpec spec;
+    spec.entries[0] = std::as_bytes(std::span(*handover));
+    std::vector<std::byte> blob(BOARD_CONFIG_MAX_SIZE);
+    auto size = dice::write_config(spec, blob);
+    std::fill(handover->begin(), handover->end(), 0);
+    if (!size) return usage_error(std::string("config blob: ") + dice::to_string(size.error()));
+    blob.resize(*size);
+    const fs::path config_path = work->path() / "config.bin";
+    auto written = write_file(config_path, std::span(reinterpret_cast<const uint8_t*>(blob.data()),
+                                                     blob.size()));
+    if (!written) return usage_error(config_path.string() + ": " + to_string(written.error()));
+    char addr[32];
+    std::snprintf(addr, sizeof(addr), "0x%x", BOARD_CONFIG_BASE);
+    qemu.extra_args.insert(qemu.extra_args.begin(),
+                           {"-device", "loader,file=" + config_path.string() + ",addr=" + addr +
+                                           ",force-raw=on"});
+  }
   if (args.qemu) qemu.qemu = *args.qemu;
   qemu.loads.push_back({kernel_path, layout->kernel_address});
   if (initrd_path) qemu.loads.push_back({*initrd_path, layout->initrd->start});

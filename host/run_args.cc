@@ -58,6 +58,7 @@ const std::vector<Option>& options() {
       {"--dt-out", true, [](RunArgs& a, std::string_view v) { a.dt_out = v; return ok(); }},
       {"--keep-dir", true, [](RunArgs& a, std::string_view v) { a.keep_dir = v; return ok(); }},
       {"--dtb", true, [](RunArgs& a, std::string_view v) { a.dtb = v; return ok(); }},
+      {"--no-config", false, [](RunArgs& a, std::string_view) { a.no_config = true; return ok(); }},
       {"--sign-key", true, [](RunArgs& a, std::string_view v) { a.sign_key = v; return ok(); }},
       {"--test-hook", true, [](RunArgs& a, std::string_view v) { a.test_hook = v; return ok(); }},
       {"--print-cmd", false, [](RunArgs& a, std::string_view) { a.print_cmd = true; return ok(); }},
@@ -108,6 +109,10 @@ console, and reports whether the guest reached its goal.
   --dtb FILE        hand FILE to pvmfw instead of the tree pvm writes (for
                     checking how pvmfw treats a given tree; kernel and initrd
                     are still placed as usual)
+  --no-config       place no config blob; by default pvm run places one at
+                    the board's config address holding the previous DICE
+                    stage's handover, made from this machine's device secret
+                    (`pvm device init`; created on first use)
   --sign-key KEY.pem sign the kernel first, as a build would: an AVB hash
                     footer over "boot" (SHA256 with the key's RSA size) and,
                     with an initrd, an initrd_normal descriptor; random salts

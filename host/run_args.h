@@ -35,7 +35,8 @@ struct RunArgs {
   std::optional<std::string> dt_out;
   std::optional<std::string> dtb;        // use this device tree instead of writing one
   std::optional<std::string> test_hook;
-  std::optional<std::string> sign_key;   // sign kernel (+ initrd descriptor) with this key first  // /chosen/pvmfw,test-hook in the written tree
+  std::optional<std::string> sign_key;
+  bool no_config = false;                // place no config blob (previous DICE stage)   // sign kernel (+ initrd descriptor) with this key first  // /chosen/pvmfw,test-hook in the written tree
   std::optional<std::string> keep_dir;
   bool print_cmd = false;
   bool help = false;

@@ -78,9 +78,10 @@ _start:
   adr x0, s_dt_bad
 1:bl puts
 
-  /* pvmfw's scratch RAM must read as zeros. */
+  /* pvmfw's RAM and the config blob window must read as zeros (everything
+   * of pvmfw's window but the DICE handover page). */
   ldr x1, =BOARD_SCRATCH_BASE
-  ldr x2, =(BOARD_SCRATCH_BASE + BOARD_SCRATCH_SIZE)
+  ldr x2, =BOARD_HANDOVER_BASE
   adr x0, s_wiped
 2:cmp x1, x2
   b.hs 3f
@@ -88,6 +89,15 @@ _start:
   cbz x3, 2b
   adr x0, s_not_wiped
 3:bl puts
+
+  /* The DICE handover: a CBOR map of 3 entries (0xa3) {1: CDI_Attest, ...}. */
+  ldr x1, =BOARD_HANDOVER_BASE
+  ldrb w1, [x1]
+  adr x0, s_handover_ok
+  cmp w1, #0xa3
+  b.eq 5f
+  adr x0, s_handover_bad
+5:bl puts
 
   adr x0, s_done
   bl puts
@@ -150,4 +160,6 @@ s_dt_ok: .asciz "payload: dt magic ok\n"
 s_dt_bad: .asciz "payload: dt magic BAD\n"
 s_wiped: .asciz "payload: scratch wiped\n"
 s_not_wiped: .asciz "payload: scratch NOT wiped\n"
+s_handover_ok: .asciz "payload: dice handover present\n"
+s_handover_bad: .asciz "payload: dice handover ABSENT\n"
 s_done: .asciz "payload: done\n"
