@@ -578,9 +578,7 @@ int cmd_help(std::span<const std::string_view> words) {
     std::printf("  %-7.*s %.*s\n", static_cast<int>(command.name.size()), command.name.data(),
                 static_cast<int>(command.summary.size()), command.summary.data());
   }
-  std::printf(
-      "\nLater: fdt (show what pvmfw makes of a device tree), dice (derive and show\n"
-      "DICE chains).\n");
+  std::printf("\n`pvm help COMMAND` or `pvm COMMAND --help` for one command's options.\n");
   return kExitOk;
 }
 
