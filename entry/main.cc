@@ -58,7 +58,7 @@ uint64_t read_id_aa64isar0() {
 // Maps [r] (widened to pages) read-only, execute-never: pvmfw only reads the
 // payload; it never runs or writes it.
 void map_payload_readonly(const base::Range& r, const char* what) {
-  const base::Range pages = fdt::page_span(r);
+  const base::Range pages = base::page_span(r);
   if (auto m = mmu::map(pages.base, pages.size, memory::Attr::kReadOnly); !m) {
     fail::boot_failed(Reason::kInternalError, "map %s: %s", what, memory::to_string(m.error()));
   }

@@ -377,8 +377,8 @@ Result patch_avf(Patcher& p, const VmPlatform& v) {
 bool handover_ok(const VmPlatform& v, const base::Range& h) {
   if (h.empty() || h.base % kPage != 0 || h.size % kPage != 0) return false;
   if (!v.memory_containing(h)) return false;
-  if (v.kernel && h.overlaps(page_span(*v.kernel))) return false;
-  if (v.initrd && h.overlaps(page_span(*v.initrd))) return false;
+  if (v.kernel && h.overlaps(base::page_span(*v.kernel))) return false;
+  if (v.initrd && h.overlaps(base::page_span(*v.initrd))) return false;
   if (v.swiotlb && v.swiotlb->reg && h.overlaps(*v.swiotlb->reg)) return false;
   return true;
 }

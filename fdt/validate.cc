@@ -99,7 +99,7 @@ std::optional<uint32_t> cells_count(const Tree& t, int node, const char* name, u
 }
 
 // [r.base, r.end) widened to whole pages (r inside RAM, so no wrap).
-base::Range pages(const base::Range& r) { return page_span(r); }
+base::Range pages(const base::Range& r) { return base::page_span(r); }
 
 struct Context {
   const Tree& t;

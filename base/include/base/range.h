@@ -31,4 +31,15 @@ struct Range {
   }
 };
 
+// [base, end) widened to whole 4 KiB pages: what mapping or reserving the
+// range really covers. A range ending in the last page of the address space
+// is clamped there (nothing this project maps lies that high).
+constexpr Range page_span(const Range& r) {
+  constexpr uint64_t kPage = 4096;
+  const uint64_t start = r.base & ~(kPage - 1);
+  const uint64_t end = r.end() > UINT64_MAX - (kPage - 1) ? UINT64_MAX & ~(kPage - 1)
+                                                          : (r.end() + kPage - 1) & ~(kPage - 1);
+  return Range{start, end - start};
+}
+
 }  // namespace base

@@ -21,10 +21,12 @@
 #include <string_view>
 
 #include "base/range.h"
-#include "fdt/platform.h"  // PsciMethod
 #include "fdt/tree.h"
 
 namespace fdt {
+
+// The PSCI conduit a tree names (/psci/method).
+enum class PsciMethod : uint8_t { kHvc, kSmc };
 
 inline constexpr size_t kMaxMemoryRanges = 8;
 inline constexpr size_t kMaxCpus = 16;      // AOSP pvmfw's limit
