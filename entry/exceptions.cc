@@ -43,6 +43,11 @@ extern "C" [[noreturn]] void pvmfw_exception(uint64_t kind, const ExceptionFrame
   console::print("\npvmfw: unexpected exception: %s\n", kind_name(kind));
   console::print("  ESR_EL1  %016lx (EC %#lx)\n", esr, (esr >> 26) & 0x3f);
   console::print("  ELR_EL1  %016lx\n  FAR_EL1  %016lx\n  SPSR_EL1 %016lx\n", elr, far, spsr);
+  if (fail::secrets_live()) {
+    console::print("  (general registers withheld: DICE secrets in use)\n");
+    fail::boot_failed(fail::Reason::kUnexpectedException, "%s at %#lx, ESR %#lx, FAR %#lx",
+                      kind_name(kind), elr, esr, far);
+  }
   for (unsigned i = 0; i < 31; i += 2) {
     if (i + 1 < 31) {
       console::print("  x%-2u %016lx  x%-2u %016lx\n", i, f->x[i], i + 1, f->x[i + 1]);

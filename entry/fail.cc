@@ -12,6 +12,7 @@ namespace fail {
 namespace {
 constinit hvc::Conduit g_conduit = hvc::Conduit::kHvc;
 constinit bool g_failing = false;
+constinit bool g_secrets_live = false;
 void sink(void*, const char* data, size_t len) { console::write(data, len); }
 }  // namespace
 
@@ -44,6 +45,9 @@ const char* to_string(Reason r) {
 }
 
 void set_conduit(hvc::Conduit c) { g_conduit = c; }
+
+void mark_secrets_live() { g_secrets_live = true; }
+bool secrets_live() { return g_secrets_live; }
 
 void boot_failed(Reason reason, const char* fmt, ...) {
   // A failure while reporting a failure: no second message, just reset.

@@ -129,6 +129,7 @@ Reason reason_for(fdt::ValidateError e) {
 // reserves. The config blob (CDIs of the previous stage) is wiped here; every
 // other intermediate secret lives in pvmfw's RAM, which the jump wipes.
 size_t derive_vm_layer(const verify::VerifiedPayload& verified) {
+  fail::mark_secrets_live();
   auto* config_area = reinterpret_cast<std::byte*>(BOARD_CONFIG_BASE);
   auto config = dice::parse_config({config_area, BOARD_CONFIG_MAX_SIZE});
   if (!config) {
@@ -372,6 +373,9 @@ extern "C" [[noreturn]] void pvmfw_main(uint64_t dt_arg, uint64_t el) {
   // The guest's device tree, rebuilt from validated values only; the DICE
   // handover page it reserves is zero until the DICE step fills it.
   const size_t handover_size = derive_vm_layer(verified);
+#if PVMFW_TEST_HOOKS
+  if (g_test_hook == "fault-after-dice") (void)*reinterpret_cast<volatile uint64_t*>(__stack_guard);
+#endif
   console::print("pvmfw: DICE: VM layer derived, handover %zu bytes at %#x\n", handover_size,
                  BOARD_HANDOVER_BASE);
   const size_t dt_size = rebuild_device_tree(*tree, *platform, verified.debug_initrd);

@@ -26,6 +26,12 @@ const char* to_string(Reason r);
 // The conduit the reset goes through (from the DT's /psci/method once read).
 void set_conduit(hvc::Conduit c);
 
+// From the first DICE secret on, general registers may hold key material: the
+// exception report then prints the syndrome registers only. There is no way
+// back: secrets stay in registers and RAM until the jump wipes them.
+void mark_secrets_live();
+bool secrets_live();
+
 [[noreturn]] void boot_failed(Reason reason, const char* fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
