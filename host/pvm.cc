@@ -17,6 +17,7 @@
 #include <vector>
 
 #include <board/layout.h>
+#include <base/wipe.h>
 #include <dice/config.h>
 #include <verify/verify.h>
 
@@ -274,12 +275,16 @@ int cmd_run(std::span<const std::string_view> words) {
     spec.entries[0] = std::as_bytes(std::span(*handover));
     std::vector<std::byte> blob(BOARD_CONFIG_MAX_SIZE);
     auto size = dice::write_config(spec, blob);
-    std::fill(handover->begin(), handover->end(), 0);
-    if (!size) return usage_error(std::string("config blob: ") + dice::to_string(size.error()));
-    blob.resize(*size);
+    // Both hold the previous stage's CDIs: wiped once the file is written.
+    base::secure_wipe(handover->data(), handover->size());
+    if (!size) {
+      base::secure_wipe(blob.data(), blob.size());
+      return usage_error(std::string("config blob: ") + dice::to_string(size.error()));
+    }
     const fs::path config_path = work->path() / "config.bin";
     auto written = write_file(config_path, std::span(reinterpret_cast<const uint8_t*>(blob.data()),
-                                                     blob.size()));
+                                                     *size));
+    base::secure_wipe(blob.data(), blob.size());
     if (!written) return usage_error(config_path.string() + ": " + to_string(written.error()));
     char addr[32];
     std::snprintf(addr, sizeof(addr), "0x%x", BOARD_CONFIG_BASE);
