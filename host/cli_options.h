@@ -66,6 +66,23 @@ struct OptionSpec {
   ApplyFn<Args> apply;  // stores the value (empty for flags); may refuse it
 };
 
+// The common appliers: store the value in a string (or optional string)
+// member, or set a flag member.
+template <typename Args, typename Field>
+ApplyFn<Args> store(Field Args::*field) {
+  return [field](Args& a, std::string_view v) -> std::expected<void, ArgError> {
+    a.*field = std::string(v);
+    return {};
+  };
+}
+template <typename Args>
+ApplyFn<Args> set_flag(bool Args::*field) {
+  return [field](Args& a, std::string_view) -> std::expected<void, ArgError> {
+    a.*field = true;
+    return {};
+  };
+}
+
 // Parses `words` against `table` into `out`. Words not starting with '-' go to
 // `positional` (kUnexpectedArgument when there is none). With `rest`, the
 // words after "--" are appended to it; without, "--" is an unknown option.

@@ -74,40 +74,19 @@ std::span<const OptionSpec<ConfigArgs>> config_options() {
          return {};
        }},
       {"--out", true,
-       [](ConfigArgs& a, std::string_view v) -> Result {
-         a.out = std::string(v);
-         return {};
-       }},
+       store(&ConfigArgs::out)},
       {"--out-dir", true,
-       [](ConfigArgs& a, std::string_view v) -> Result {
-         a.out_dir = std::string(v);
-         return {};
-       }},
+       store(&ConfigArgs::out_dir)},
       {"--firmware", true,
-       [](ConfigArgs& a, std::string_view v) -> Result {
-         a.firmware = std::string(v);
-         return {};
-       }},
+       store(&ConfigArgs::firmware)},
       {"--config", true,
-       [](ConfigArgs& a, std::string_view v) -> Result {
-         a.config = std::string(v);
-         return {};
-       }},
+       store(&ConfigArgs::config)},
       {"--json", false,
-       [](ConfigArgs& a, std::string_view) -> Result {
-         a.json = true;
-         return {};
-       }},
+       set_flag(&ConfigArgs::json)},
       {"--help", false,
-       [](ConfigArgs& a, std::string_view) -> Result {
-         a.help = true;
-         return {};
-       }},
+       set_flag(&ConfigArgs::help)},
       {"-h", false,
-       [](ConfigArgs& a, std::string_view) -> Result {
-         a.help = true;
-         return {};
-       }},
+       set_flag(&ConfigArgs::help)},
   };
   return kOptions;
 }

@@ -142,25 +142,13 @@ std::expected<DeriveArgs, ArgError> parse_derive_args(std::span<const std::strin
          return {};
        }},
       {"--handover", true,
-       [](DeriveArgs& a, std::string_view v) -> Result {
-         a.handover = std::string(v);
-         return {};
-       }},
+       store(&DeriveArgs::handover)},
       {"--out", true,
-       [](DeriveArgs& a, std::string_view v) -> Result {
-         a.out = std::string(v);
-         return {};
-       }},
+       store(&DeriveArgs::out)},
       {"--profile-name", true,
-       [](DeriveArgs& a, std::string_view v) -> Result {
-         a.profile_name = std::string(v);
-         return {};
-       }},
+       store(&DeriveArgs::profile_name)},
       {"--json", false,
-       [](DeriveArgs& a, std::string_view) -> Result {
-         a.json = true;
-         return {};
-       }},
+       set_flag(&DeriveArgs::json)},
   };
   DeriveArgs a;
   if (auto parsed = parse_options<DeriveArgs>(words, table, a); !parsed) {
@@ -282,15 +270,9 @@ int dice_expect(std::span<const std::string_view> words) {
          return {};
        }},
       {"--initrd", true,
-       [](ExpectArgs& a, std::string_view v) -> Result {
-         a.initrd = std::string(v);
-         return {};
-       }},
+       store(&ExpectArgs::initrd)},
       {"--vbmeta", true,
-       [](ExpectArgs& a, std::string_view v) -> Result {
-         a.vbmeta = std::string(v);
-         return {};
-       }},
+       store(&ExpectArgs::vbmeta)},
       {"--instance-hash", true,
        [](ExpectArgs& a, std::string_view v) -> Result {
          auto bytes = parse_hex("--instance-hash", v, dice::kHashSize);
@@ -299,10 +281,7 @@ int dice_expect(std::span<const std::string_view> words) {
          return {};
        }},
       {"--json", false,
-       [](ExpectArgs& a, std::string_view) -> Result {
-         a.json = true;
-         return {};
-       }},
+       set_flag(&ExpectArgs::json)},
   };
   ExpectArgs a;
   if (auto parsed = parse_options<ExpectArgs>(words, table, a); !parsed) {
@@ -525,15 +504,9 @@ struct DeviceArgs {
 int cmd_device_impl(std::span<const std::string_view> words) {
   static const std::vector<OptionSpec<DeviceArgs>> table = {
       {"--out", true,
-       [](DeviceArgs& a, std::string_view v) -> Result {
-         a.out = std::string(v);
-         return {};
-       }},
+       store(&DeviceArgs::out)},
       {"--secret", true,
-       [](DeviceArgs& a, std::string_view v) -> Result {
-         a.secret = std::string(v);
-         return {};
-       }},
+       store(&DeviceArgs::secret)},
   };
   DeviceArgs a;
   auto positional = [](DeviceArgs& args, std::string_view v) -> Result {
