@@ -13,7 +13,9 @@ mkdir -p "$debs"
 [ -f "$dest/stamp" ] && exit 0
 
 if ! ls "$debs"/linux-source-6.1_*_all.deb >/dev/null 2>&1; then
-  (cd "$debs" && apt-get download -q -oAPT::Sandbox::User=root linux-source-6.1 >/dev/null)
+  # The system's package lists may be stale on a machine set up long ago.
+  (cd "$debs" && { apt-get download -q -oAPT::Sandbox::User=root linux-source-6.1 >/dev/null 2>&1 ||
+    { apt-get update -q >/dev/null && apt-get download -q -oAPT::Sandbox::User=root linux-source-6.1 >/dev/null; }; })
 fi
 deb=$(ls "$debs"/linux-source-6.1_*_all.deb | sort -V | tail -1)
 tmp=$(mktemp -d)
