@@ -71,6 +71,23 @@ std::expected<void, Error> make_inputs(const Measurements& m, std::span<std::byt
   return {};
 }
 
+std::expected<Hash, Error> instance_hash(Bytes instance_id) {
+  if (instance_id.size() != kInstanceIdSize) return std::unexpected(Error::kInvalidInput);
+  const Bytes parts[] = {internal::text("InstanceId:"), instance_id};
+  Hash h{};
+  if (!sha512(parts, h)) return std::unexpected(Error::kCryptoFailure);
+  return h;
+}
+
+std::expected<void, Error> set_instance(Measurements& m, Bytes instance_id) {
+  auto h = instance_hash(instance_id);
+  if (!h) return std::unexpected(h.error());
+  m.instance_hash = *h;
+  std::memcpy(m.salt.data(), h->data(), m.salt.size());
+  m.hidden_flags = static_cast<uint8_t>(m.hidden_flags | kHiddenDeferredRollbackProtection);
+  return {};
+}
+
 std::expected<size_t, Error> previous_stage_handover(std::span<const uint8_t, kCdiSize> uds,
                                                      std::span<std::byte> out) {
   InputValues in;

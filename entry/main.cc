@@ -87,7 +87,8 @@ verify::VerifiedPayload verify_payload(const fdt::VmPlatform& platform) {
   in.kernel = bytes_of(kernel);
   if (platform.initrd) in.initrd = bytes_of(*platform.initrd);
   in.trusted_public_key = {pvmfw::trusted_key, pvmfw::trusted_key_size};
-  // No instance storage yet: the stored rollback index is 0 (issue 5 onwards).
+  // No instance storage: the stored rollback index is 0; rollback protection
+  // is the payload's (dice/pvmfw.h set_instance).
   auto verified = verify::verify_payload(in);
   if (!verified) {
     fail::boot_failed(Reason::kPayloadVerificationFailed, "%s: %s",
@@ -128,7 +129,9 @@ Reason reason_for(fdt::ValidateError e) {
 // payload, and the new handover written into the page the rebuilt tree
 // reserves. The config blob (CDIs of the previous stage) is wiped here; every
 // other intermediate secret lives in pvmfw's RAM, which the jump wipes.
-size_t derive_vm_layer(const verify::VerifiedPayload& verified) {
+static_assert(fdt::kInstanceIdSize == dice::pvmfw::kInstanceIdSize);
+size_t derive_vm_layer(const verify::VerifiedPayload& verified,
+                       std::span<const std::byte, fdt::kInstanceIdSize> instance_id) {
   fail::mark_secrets_live();
   auto* config_area = reinterpret_cast<std::byte*>(BOARD_CONFIG_BASE);
   auto config = dice::parse_config({config_area, BOARD_CONFIG_MAX_SIZE});
@@ -144,8 +147,10 @@ size_t derive_vm_layer(const verify::VerifiedPayload& verified) {
   m.avb_public_key = {pvmfw::trusted_key, pvmfw::trusted_key_size};
   m.debug = verified.debug_initrd;
   m.security_version = verified.rollback_index;
-  // No instance storage yet: the salt is zero, so the CDIs are a function of
-  // the device secret and the payload alone (stable across boots).
+  if (auto r = dice::pvmfw::set_instance(m, instance_id); !r) {
+    base::secure_wipe(config_area, BOARD_CONFIG_MAX_SIZE);
+    fail::boot_failed(Reason::kSecretDerivationFailed, "%s", dice::to_string(r.error()));
+  }
   std::array<std::byte, dice::pvmfw::kMaxConfigDescriptorSize> descriptor{};
   dice::InputValues in;
   if (auto r = dice::pvmfw::make_inputs(m, descriptor, in); !r) {
@@ -351,6 +356,13 @@ extern "C" [[noreturn]] void pvmfw_main(uint64_t dt_arg, uint64_t el) {
     console::print(", no initrd\n");
   }
 
+  // The instance (dice/pvmfw.h set_instance). pvmfw keeps no instance image,
+  // so the VMM must name the instance: without it every instance of a payload
+  // would get the same secrets.
+  if (!platform->instance_id) {
+    fail::boot_failed(Reason::kInvalidFdt, "NO_INSTANCE_ID: /avf/untrusted/instance-id is absent");
+  }
+
   const verify::VerifiedPayload verified = verify_payload(*platform);
 #if PVMFW_TEST_HOOKS
   if (g_test_hook == "verify-only") {
@@ -372,7 +384,7 @@ extern "C" [[noreturn]] void pvmfw_main(uint64_t dt_arg, uint64_t el) {
 
   // The guest's device tree, rebuilt from validated values only; the DICE
   // handover page it reserves is zero until the DICE step fills it.
-  const size_t handover_size = derive_vm_layer(verified);
+  const size_t handover_size = derive_vm_layer(verified, *platform->instance_id);
 #if PVMFW_TEST_HOOKS
   if (g_test_hook == "fault-after-dice") (void)*reinterpret_cast<volatile uint64_t*>(__stack_guard);
 #endif

@@ -740,6 +740,10 @@ std::expected<void, ValidateError> read_avf(Context& c) {
     if (!c.p.avf_untrusted.push(AvfProperty{prop->name, prop->value})) {
       return Unexpected(ValidateError::kAvfTooManyProperties);
     }
+    if (prop->name == "instance-id") {
+      if (prop->value.size() != kInstanceIdSize) return Unexpected(ValidateError::kInstanceIdSize);
+      c.p.instance_id = prop->value.first<kInstanceIdSize>();
+    }
   }
   return {};
 }
@@ -895,13 +899,15 @@ constexpr ErrorText kErrorText[] = {
      "more than 16 /avf/untrusted properties"},
     {ValidateError::kAvfPropertyTooLarge, "AVF_PROPERTY_TOO_LARGE",
      "an /avf property larger than 1 KiB"},
+    {ValidateError::kInstanceIdSize, "INSTANCE_ID_SIZE",
+     "/avf/untrusted/instance-id is not 64 bytes"},
 };
 
 constexpr bool error_table_complete() {
   for (size_t i = 0; i < std::size(kErrorText); ++i) {
     if (static_cast<size_t>(kErrorText[i].error) != i) return false;
   }
-  return std::size(kErrorText) == static_cast<size_t>(ValidateError::kAvfPropertyTooLarge) + 1;
+  return std::size(kErrorText) == static_cast<size_t>(ValidateError::kInstanceIdSize) + 1;
 }
 static_assert(error_table_complete(), "one kErrorText row per ValidateError, in order");
 

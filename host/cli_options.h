@@ -42,6 +42,10 @@ inline std::unexpected<ArgError> arg_error(ArgErrc code, std::string_view option
   return std::unexpected(ArgError{code, std::string(option)});
 }
 
+// Hex text (either case) of exactly out.size() bytes into `out`; false (with
+// `out` partly written) on anything else.
+[[nodiscard]] bool hex_to_bytes(std::string_view text, std::span<uint8_t> out);
+
 // `text` as a decimal number in [min, max].
 template <typename T>
 [[nodiscard]] std::expected<T, ArgError> parse_number(std::string_view option,

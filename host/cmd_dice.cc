@@ -18,6 +18,7 @@
 #include "avb_crypto.h"  // random_bytes, SecretBytes
 #include "cli_options.h"
 #include "file_io.h"
+#include "instance.h"
 #include "verify_report.h"  // failure_line, json_string
 
 namespace pvm {
@@ -75,21 +76,11 @@ std::string hex(dice::Bytes bytes) {
 // Hex text (either case) to bytes, wiped when they die (CDIs pass here).
 std::expected<avb::SecretBytes, ArgError> parse_hex(std::string_view option, std::string_view text,
                                                     std::optional<size_t> size) {
-  auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
   if (text.size() % 2 != 0 || (size && text.size() != 2 * *size)) {
     return arg_error(ArgErrc::kBadValue, option);
   }
   avb::SecretBytes out(text.size() / 2);
-  for (size_t i = 0; i < out.bytes().size(); ++i) {
-    const int hi = nibble(text[2 * i]), lo = nibble(text[2 * i + 1]);
-    if (hi < 0 || lo < 0) return arg_error(ArgErrc::kBadValue, option);
-    out.bytes()[i] = static_cast<uint8_t>(hi << 4 | lo);
-  }
+  if (!hex_to_bytes(text, out.bytes())) return arg_error(ArgErrc::kBadValue, option);
   return out;
 }
 
@@ -253,7 +244,8 @@ int dice_derive(std::span<const std::string_view> words) {
 struct ExpectArgs {
   std::string kernel, key;
   std::optional<std::string> initrd, vbmeta;
-  std::optional<avb::SecretBytes> instance_hash;
+  std::optional<std::vector<uint8_t>> instance_id;
+  std::optional<std::string> instance;
   bool json = false;
 };
 
@@ -273,13 +265,15 @@ int dice_expect(std::span<const std::string_view> words) {
        store(&ExpectArgs::initrd)},
       {"--vbmeta", true,
        store(&ExpectArgs::vbmeta)},
-      {"--instance-hash", true,
+      {"--instance-id", true,
        [](ExpectArgs& a, std::string_view v) -> Result {
-         auto bytes = parse_hex("--instance-hash", v, dice::kHashSize);
-         if (!bytes) return std::unexpected(bytes.error());
-         a.instance_hash = std::move(*bytes);
+         std::vector<uint8_t> id(dice::pvmfw::kInstanceIdSize);
+         if (!hex_to_bytes(v, id)) return arg_error(ArgErrc::kBadValue, "--instance-id");
+         a.instance_id = std::move(id);
          return {};
        }},
+      {"--instance", true,
+       store(&ExpectArgs::instance)},
       {"--json", false,
        set_flag(&ExpectArgs::json)},
   };
@@ -289,6 +283,12 @@ int dice_expect(std::span<const std::string_view> words) {
   }
   if (a.kernel.empty()) return usage_error("dice", "--kernel: required");
   if (a.key.empty()) return usage_error("dice", "--key: required");
+  if (a.instance && a.instance_id) return usage_error("dice", "--instance: conflicts with --instance-id");
+  if (a.instance) {
+    auto instance = load_instance(*a.instance, /*create=*/false);
+    if (!instance) return usage_error("dice", instance.error());
+    a.instance_id = std::move(instance->id);
+  }
 
   auto key = read_file(a.key, kMaxInput);
   if (!key) return usage_error("dice", a.key + ": " + to_string(key.error()));
@@ -318,41 +318,51 @@ int dice_expect(std::span<const std::string_view> words) {
     return kExitFailed;
   }
 
-  // What pvmfw computes from the verified payload (dice/pvmfw.h).
+  // What pvmfw computes from the verified payload, with the same code
+  // (dice/pvmfw.h make_inputs, set_instance).
   auto digest = [](const verify::PartitionDigest& d) {
     return std::as_bytes(std::span(d.bytes).first(d.size));
   };
-  std::optional<dice::Bytes> initrd_digest;
-  if (verified->initrd) initrd_digest = digest(*verified->initrd);
-  auto code_hash = dice::pvmfw::code_hash(digest(verified->kernel), initrd_digest);
-  auto authority_hash = dice::pvmfw::authority_hash(std::as_bytes(std::span(*key)));
-  std::optional<dice::Hash> instance;
-  if (a.instance_hash) {
-    instance.emplace();
-    copy_to(*instance, *a.instance_hash);
+  dice::pvmfw::Measurements m;
+  m.kernel_digest = digest(verified->kernel);
+  if (verified->initrd) m.initrd_digest = digest(*verified->initrd);
+  m.avb_public_key = std::as_bytes(std::span(*key));
+  m.debug = verified->debug_initrd;
+  m.security_version = verified->rollback_index;
+  if (a.instance_id) {
+    if (!dice::pvmfw::set_instance(m, std::as_bytes(std::span(*a.instance_id)))) {
+      return refuse(a.json, "INTERNAL", "computing the instance hash failed");
+    }
   }
   std::array<std::byte, dice::pvmfw::kMaxConfigDescriptorSize> descriptor_buf{};
-  auto descriptor_size =
-      dice::pvmfw::config_descriptor(verified->rollback_index, instance, descriptor_buf);
-  if (!code_hash || !authority_hash || !descriptor_size) {
+  dice::InputValues in;
+  if (!dice::pvmfw::make_inputs(m, descriptor_buf, in)) {
     return refuse(a.json, "INTERNAL", "computing the DICE inputs failed");
   }
-  const dice::Mode mode = dice::pvmfw::mode(verified->debug_initrd);
-  const std::string descriptor = hex(std::span(descriptor_buf).first(*descriptor_size));
+  const std::string descriptor = hex(in.config_descriptor);
+  // Without an instance id pvmfw refuses to boot (NO_INSTANCE_ID): no hidden.
+  const std::string hidden = a.instance_id ? hex(in.hidden) : "";
   if (a.json) {
+    const std::string instance_json =
+        a.instance_id ? ",\"instance_hash\":\"" + hex(*m.instance_hash) + "\",\"hidden\":\"" +
+                            hidden + "\""
+                      : "";
     std::printf(
         "{\"result\":\"ok\",\"code_hash\":\"%s\",\"authority_hash\":\"%s\","
-        "\"config_descriptor\":\"%s\",\"mode\":%u,\"mode_name\":%s,\"security_version\":%llu}\n",
-        hex(*code_hash).c_str(), hex(*authority_hash).c_str(), descriptor.c_str(),
-        static_cast<unsigned>(mode), json_string(dice::to_string(mode)).c_str(),
-        static_cast<unsigned long long>(verified->rollback_index));
+        "\"config_descriptor\":\"%s\",\"mode\":%u,\"mode_name\":%s,\"security_version\":%llu%s}\n",
+        hex(in.code_hash).c_str(), hex(in.authority_hash).c_str(), descriptor.c_str(),
+        static_cast<unsigned>(in.mode), json_string(dice::to_string(in.mode)).c_str(),
+        static_cast<unsigned long long>(verified->rollback_index), instance_json.c_str());
   } else {
     std::printf(
         "code_hash %s\nauthority_hash %s\nconfig_descriptor %s\nmode %u (%s)\n"
         "security_version %llu\n",
-        hex(*code_hash).c_str(), hex(*authority_hash).c_str(), descriptor.c_str(),
-        static_cast<unsigned>(mode), dice::to_string(mode),
+        hex(in.code_hash).c_str(), hex(in.authority_hash).c_str(), descriptor.c_str(),
+        static_cast<unsigned>(in.mode), dice::to_string(in.mode),
         static_cast<unsigned long long>(verified->rollback_index));
+    if (a.instance_id) {
+      std::printf("instance_hash %s\nhidden %s\n", hex(*m.instance_hash).c_str(), hidden.c_str());
+    }
   }
   return kExitOk;
 }
@@ -577,13 +587,7 @@ bool wants_help(std::span<const std::string_view> words) {
 }  // namespace
 
 std::string default_device_secret_path() {
-  if (const char* state = std::getenv("PVM_STATE"); state != nullptr && *state != '\0') {
-    return (fs::path(state) / "device-secret").string();
-  }
-  const char* home = std::getenv("HOME");
-  return (fs::path(home != nullptr && *home != '\0' ? home : ".") /
-          ".local/share/pvm/device-secret")
-      .string();
+  return (fs::path(state_dir()) / "device-secret").string();
 }
 
 std::expected<std::vector<uint8_t>, std::string> device_previous_stage_handover(
@@ -626,7 +630,7 @@ std::string_view dice_usage() {
                        [--code-descriptor HEX] [--authority-descriptor HEX]
                        [--out NEW_HANDOVER] [--profile-name NAME] [--json]
        pvm dice expect --kernel IMG [--initrd FILE] [--vbmeta FILE] --key KEY.avbpubkey
-                       [--instance-hash HEX] [--json]
+                       [--instance NAME | --instance-id HEX] [--json]
        pvm dice inspect HANDOVER.cbor [--json]
 
 The firmware's DICE code (dice/, bit-compatible with open-dice) on the host.
@@ -640,7 +644,9 @@ The firmware's DICE code (dice/, bit-compatible with open-dice) on the host.
   expect   verifies a payload as pvmfw does (pvm verify) and prints the inputs
            pvmfw will derive the VM's CDIs with: code hash, authority hash,
            config descriptor ({-70002: "vm_entry", -70005: rollback index,
-           -71003: --instance-hash}), mode and security version
+           -71003: instance hash}), mode and security version; with the
+           instance (`pvm run --instance NAME`, or its 64-byte id) also the
+           instance hash SHA-512("InstanceId:" || id) and the hidden input
   inspect  decodes a DiceAndroidHandover, verifies every certificate of its
            chain (ES256 signatures, issuer/subject IDs) and that the last one
            certifies CDI_Attest's key, and prints them

@@ -29,6 +29,7 @@
 #include "cmd_fdt.h"
 #include "file_io.h"
 #include "initramfs.h"
+#include "instance.h"
 #include "layout.h"
 #include "qemu.h"
 #include "run_args.h"
@@ -238,6 +239,18 @@ int cmd_run(std::span<const std::string_view> words) {
   dt_config.kernel = VmDtConfig::Kernel{layout->kernel_address, layout->kernel_size};
   if (layout->initrd) dt_config.initrd = VmDtConfig::Range{layout->initrd->start, layout->initrd->end};
   dt_config.test_hook = args.test_hook;
+  std::string instance_note;
+  if (args.instance_id) {
+    dt_config.instance_id = *args.instance_id;
+    instance_note = "given instance id";
+  } else if (!args.no_instance) {
+    auto instance = load_instance(args.instance, /*create=*/true);
+    if (!instance) return usage_error("instance: " + instance.error());
+    dt_config.instance_id = std::move(instance->id);
+    instance_note = "instance " + args.instance + (instance->created ? " (new)" : "");
+  } else {
+    instance_note = "no instance id";
+  }
   auto dtb = make_vm_dt(dt_config);
   if (!dtb) return usage_error("device tree: " + std::string(to_string(dtb.error())));
   if (dtb->size() > BOARD_DT_MAX_SIZE) return usage_error("device tree larger than BOARD_DT_MAX_SIZE");
@@ -306,7 +319,7 @@ int cmd_run(std::span<const std::string_view> words) {
                         std::to_string(layout->kernel_size) + " bytes" +
                         (kernel->is_linux ? "" : ", raw") + "), initrd ";
   summary += layout->initrd ? hex(layout->initrd->start) + "-" + hex(layout->initrd->end) : "none";
-  summary += ", dt via -dtb, firmware " + *firmware;
+  summary += ", " + instance_note + ", dt via -dtb, firmware " + *firmware;
   say(summary);
   if (args.print_cmd) say(shell_command(argv));
 

@@ -1,5 +1,6 @@
 #include "run_args.h"
 
+#include "instance.h"
 #include "vm_dt.h"
 
 namespace pvm {
@@ -59,6 +60,21 @@ const std::vector<Option>& options() {
       {"--keep-dir", true, [](RunArgs& a, std::string_view v) { a.keep_dir = v; return ok(); }},
       {"--dtb", true, [](RunArgs& a, std::string_view v) { a.dtb = v; return ok(); }},
       {"--no-config", false, [](RunArgs& a, std::string_view) { a.no_config = true; return ok(); }},
+      {"--instance", true,
+       [](RunArgs& a, std::string_view v) -> std::expected<void, ArgError> {
+         if (!valid_instance_name(v)) return arg_error(ArgErrc::kBadValue, "--instance");
+         a.instance = v;
+         return {};
+       }},
+      {"--instance-id", true,
+       [](RunArgs& a, std::string_view v) -> std::expected<void, ArgError> {
+         std::vector<uint8_t> id(kInstanceIdBytes);
+         if (!hex_to_bytes(v, id)) return arg_error(ArgErrc::kBadValue, "--instance-id");
+         a.instance_id = std::move(id);
+         return {};
+       }},
+      {"--no-instance", false,
+       [](RunArgs& a, std::string_view) { a.no_instance = true; return ok(); }},
       {"--sign-key", true, [](RunArgs& a, std::string_view v) { a.sign_key = v; return ok(); }},
       {"--test-hook", true, [](RunArgs& a, std::string_view v) { a.test_hook = v; return ok(); }},
       {"--print-cmd", false, [](RunArgs& a, std::string_view) { a.print_cmd = true; return ok(); }},
@@ -77,6 +93,7 @@ std::expected<RunArgs, ArgError> parse_run_args(std::span<const std::string_view
   }
   if (out.no_initrd && out.initrd) return arg_error(ArgErrc::kConflict, "--no-initrd");
   if (out.dtb && out.test_hook) return arg_error(ArgErrc::kConflict, "--test-hook");
+  if (out.no_instance && out.instance_id) return arg_error(ArgErrc::kConflict, "--no-instance");
   return out;
 }
 
@@ -113,6 +130,13 @@ console, and reports whether the guest reached its goal.
                     the board's config address holding the previous DICE
                     stage's handover, made from this machine's device secret
                     (`pvm device init`; created on first use)
+  --instance NAME   boot as VM instance NAME (default: "default"): its
+                    64-byte id, made on first use and kept in
+                    $PVM_STATE/instances/NAME (or ~/.local/share/pvm/...), goes
+                    into the tree as /avf/untrusted/instance-id; pvmfw derives
+                    the instance's DICE secrets from it
+  --instance-id HEX use this 64-byte instance id instead
+  --no-instance     write no instance id (pvmfw then refuses: NO_INSTANCE_ID)
   --sign-key KEY.pem sign the kernel first, as a build would: an AVB hash
                     footer over "boot" (SHA256 with the key's RSA size) and,
                     with an initrd, an initrd_normal descriptor; random salts

@@ -36,7 +36,10 @@ struct RunArgs {
   std::optional<std::string> dtb;        // use this device tree instead of writing one
   std::optional<std::string> test_hook;
   std::optional<std::string> sign_key;
-  bool no_config = false;                // place no config blob (previous DICE stage)   // sign kernel (+ initrd descriptor) with this key first  // /chosen/pvmfw,test-hook in the written tree
+  bool no_config = false;                // place no config blob (previous DICE stage)
+  std::string instance = "default";      // host/instance.h
+  std::optional<std::vector<uint8_t>> instance_id;  // given as hex: used instead of `instance`
+  bool no_instance = false;              // write no /avf/untrusted/instance-id
   std::optional<std::string> keep_dir;
   bool print_cmd = false;
   bool help = false;

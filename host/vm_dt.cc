@@ -3,6 +3,7 @@
 #include <libfdt.h>
 
 #include <cstdio>
+#include <span>
 
 #include <board/layout.h>
 
@@ -61,6 +62,9 @@ class Writer {
   }
 
   void prop_empty(const char* name) { prop_raw(name, nullptr, 0); }
+  void prop_bytes(const char* name, std::span<const uint8_t> bytes) {
+    prop_raw(name, bytes.data(), static_cast<int>(bytes.size()));
+  }
   void prop_u32(const char* name, uint32_t value) { cells(name, {value}); }
   void prop_u64(const char* name, uint64_t value) {
     cells(name, {static_cast<uint32_t>(value >> 32), static_cast<uint32_t>(value)});
@@ -212,6 +216,15 @@ void write_tree(Writer& w, const VmDtConfig& config) {
     w.begin("config");
     w.prop_u32("kernel-address", static_cast<uint32_t>(config.kernel->address));
     w.prop_u32("kernel-size", static_cast<uint32_t>(config.kernel->size));
+    w.end();
+  }
+
+  // AVF: the instance the VM is (pvmfw derives the instance's salt from it).
+  if (!config.instance_id.empty()) {
+    w.begin("avf");
+    w.begin("untrusted");
+    w.prop_bytes("instance-id", config.instance_id);
+    w.end();
     w.end();
   }
 

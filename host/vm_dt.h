@@ -63,6 +63,8 @@ struct VmDtConfig {
   // /chosen/pvmfw,test-hook: asks pvmfw-testhooks.bin for a test behaviour
   // (e.g. "fault-unmapped"); the shipped pvmfw.bin ignores it.
   std::optional<std::string> test_hook;
+  // /avf/untrusted/instance-id (host/instance.h); omitted when empty.
+  std::vector<uint8_t> instance_id;
 };
 
 // The flattened tree, packed (totalsize == size()).

@@ -79,6 +79,11 @@ def main_flow_cdis(cdi_attest, cdi_seal, code_hash, config, authority_hash, mode
 
 
 def key_from_cdi(cdi_attest):
+    return key_material(cdi_attest)[2]
+
+
+def key_material(cdi_attest):
+    """(private key seed, private scalar d as 32 big-endian bytes, public x || y)."""
     seed = hkdf(cdi_attest, ASYM_SALT, b"Key Pair", 32)
     mac = lambda k, m: hmac.new(k, m, hashlib.sha512).digest()
     k, v = b"\0" * 64, b"\1" * 64
@@ -94,7 +99,7 @@ def key_from_cdi(cdi_attest):
         k = mac(k, v + b"\0")
         v = mac(k, v)
     n = ec.derive_private_key(d, ec.SECP256R1()).public_key().public_numbers()
-    return n.x.to_bytes(32, "big") + n.y.to_bytes(32, "big")
+    return seed, d.to_bytes(32, "big"), n.x.to_bytes(32, "big") + n.y.to_bytes(32, "big")
 
 
 def cert_id_hex(xy):

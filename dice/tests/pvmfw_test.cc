@@ -120,6 +120,43 @@ TEST(Pvmfw, MakeInputs) {
   EXPECT_EQ(in.hidden, pvmfw::hidden(m.salt, 0).value());
 }
 
+TEST(Pvmfw, InstanceHashAndSalt) {
+  std::vector<uint8_t> id(pvmfw::kInstanceIdSize);
+  for (size_t i = 0; i < id.size(); ++i) id[i] = static_cast<uint8_t>(i);
+  // SHA-512("InstanceId:" || 00 01 .. 3f), computed independently.
+  const std::string expected =
+      "bf209053b2300025138f4af791e5ec41604b479b1a45beadd592d2bbd716d117"
+      "01deaf3ef0bec9f07c03dda439ca8fa258446d9eb26154d5349e06ca10432e73";
+  EXPECT_EQ(hex(pvmfw::instance_hash(bytes(id)).value()), expected);
+  EXPECT_EQ(pvmfw::instance_hash(bytes(std::vector<uint8_t>(63))).error(), Error::kInvalidInput);
+
+  pvmfw::Measurements m;
+  ASSERT_TRUE(pvmfw::set_instance(m, bytes(id)).has_value());
+  ASSERT_TRUE(m.instance_hash);
+  EXPECT_EQ(hex(*m.instance_hash), expected);
+  EXPECT_EQ(hex(m.salt), expected);
+  EXPECT_EQ(m.hidden_flags, pvmfw::kHiddenDeferredRollbackProtection);
+
+  // Another instance: another salt and instance hash, hence other inputs.
+  const std::vector<uint8_t> kernel(32, 1), key(520, 3);
+  auto inputs_for = [&](const std::vector<uint8_t>& instance_id) {
+    pvmfw::Measurements mm;
+    mm.kernel_digest = bytes(kernel);
+    mm.avb_public_key = bytes(key);
+    EXPECT_TRUE(pvmfw::set_instance(mm, bytes(instance_id)).has_value());
+    std::vector<std::byte> buf(pvmfw::kMaxConfigDescriptorSize);
+    InputValues in;
+    EXPECT_TRUE(pvmfw::make_inputs(mm, buf, in).has_value());
+    return std::make_pair(in.hidden, hex(in.config_descriptor));
+  };
+  auto other = id;
+  other[0] ^= 0x80;
+  const auto a = inputs_for(id), b = inputs_for(other);
+  EXPECT_NE(a.first, b.first);
+  EXPECT_NE(a.second, b.second);
+  EXPECT_EQ(a, inputs_for(id));
+}
+
 TEST(Pvmfw, PreviousStageIsStablePerDevice) {
   std::array<uint8_t, 32> uds{};
   uds.fill(0x5e);

@@ -86,6 +86,17 @@ TEST(Validate, ReadsTheVmTree) {
   ASSERT_TRUE(p->initrd);
   EXPECT_EQ(p->initrd->base, 0x42000000u);
   EXPECT_EQ(p->bootargs, "console=ttyAMA0 panic=-1");
+  EXPECT_FALSE(p->instance_id);
+}
+
+TEST(Validate, ReadsTheInstanceId) {
+  auto blob = testing::read_bytes(std::string(FDT_CORPUS_BUILD) + "/good_avf.dtb");
+  auto tree = Tree::open(blob);
+  ASSERT_TRUE(tree);
+  auto p = validate_platform(*tree, board_limits(PsciMethod::kHvc));
+  ASSERT_TRUE(p) << to_string(p.error());
+  ASSERT_TRUE(p->instance_id);
+  for (size_t i = 0; i < kInstanceIdSize; ++i) EXPECT_EQ(std::to_integer<size_t>((*p->instance_id)[i]), i);
 }
 
 TEST(Validate, ReadsQemusOwnTree) {

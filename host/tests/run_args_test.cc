@@ -83,6 +83,30 @@ TEST(RunArgs, Errors) {
   EXPECT_EQ(to_string(parse({"--mem", "x"}).error()), "--mem: not a decimal number");
 }
 
+TEST(RunArgs, Instance) {
+  auto args = parse({});
+  ASSERT_TRUE(args.has_value());
+  EXPECT_EQ(args->instance, "default");
+  EXPECT_FALSE(args->instance_id);
+  EXPECT_FALSE(args->no_instance);
+  args = parse({"--instance", "web-1.test_a"});
+  ASSERT_TRUE(args.has_value());
+  EXPECT_EQ(args->instance, "web-1.test_a");
+  const std::string id(128, 'A');
+  args = parse({"--instance-id", id});
+  ASSERT_TRUE(args.has_value());
+  EXPECT_EQ(args->instance_id, std::vector<uint8_t>(64, 0xaa));
+  EXPECT_TRUE(parse({"--no-instance"})->no_instance);
+
+  auto code = [](std::vector<std::string_view> words) { return parse(words).error().code; };
+  EXPECT_EQ(code({"--instance", "../x"}), ArgErrc::kBadValue);
+  EXPECT_EQ(code({"--instance", ".hidden"}), ArgErrc::kBadValue);
+  EXPECT_EQ(code({"--instance", ""}), ArgErrc::kBadValue);
+  EXPECT_EQ(code({"--instance-id", "00"}), ArgErrc::kBadValue);
+  EXPECT_EQ(code({"--instance-id", std::string(127, '0') + "g"}), ArgErrc::kBadValue);
+  EXPECT_EQ(code({"--instance-id", id, "--no-instance"}), ArgErrc::kConflict);
+}
+
 TEST(RunArgs, Help) {
   EXPECT_TRUE(parse({"--help"})->help);
   EXPECT_NE(run_usage().find("--expect-fail"), std::string_view::npos);

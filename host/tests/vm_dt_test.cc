@@ -163,6 +163,16 @@ TEST(VmDt, ChosenAndConfig) {
   EXPECT_EQ(t.cells("/config", "kernel-size"), std::vector<uint32_t>{27303872});
 }
 
+TEST(VmDt, InstanceId) {
+  VmDtConfig config = typical_config();
+  EXPECT_LT(make_tree(config).node("/avf"), 0);
+  config.instance_id.assign(64, 0x5c);
+  Tree t = make_tree(config);
+  auto id = t.raw("/avf/untrusted", "instance-id");
+  ASSERT_TRUE(id.has_value());
+  EXPECT_EQ(*id, std::string(64, '\x5c'));
+}
+
 TEST(VmDt, InitrdAbove4GiBKeeps64Bits) {
   VmDtConfig config = typical_config();
   config.initrd = VmDtConfig::Range{0x1'2000'0000, 0x1'2000'1000};

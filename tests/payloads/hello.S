@@ -9,6 +9,9 @@
  *   payload: x1-x3 zero | x1-x3 NOT zero
  *   payload: dt magic ok | dt magic BAD       x0 points at a flattened DT
  *   payload: scratch wiped | scratch NOT wiped  pvmfw's RAM holds no leftovers
+ *   payload: dice handover present | ABSENT   the reserved DICE page holds a handover
+ *   payload: handover <64 hex digits>          that page, 32 bytes a line, up to its
+ *                                              last non-zero byte (tests/qemu/dice_boot.py)
  *   payload: done
  */
 #include <board/layout.h>
@@ -99,6 +102,29 @@ _start:
   adr x0, s_handover_bad
 5:bl puts
 
+  /* The handover page as hex, 32 bytes a line, up to its last non-zero byte,
+   * for the host to compare with what `pvm dice derive` predicts. */
+  ldr x25, =BOARD_HANDOVER_BASE
+  add x26, x25, #BOARD_HANDOVER_SIZE
+6:cmp x26, x25
+  b.ls 8f
+  ldrb w1, [x26, #-1]
+  cbnz w1, 8f
+  sub x26, x26, #1
+  b 6b
+8:cmp x25, x26
+  b.hs 9f
+  adr x0, s_handover_line
+  bl puts
+  mov x27, #32
+7:ldrb w0, [x25], #1
+  bl putbyte
+  subs x27, x27, #1
+  b.ne 7b
+  adr x0, s_nl
+  bl puts
+  b 8b
+9:
   adr x0, s_done
   bl puts
   ldr x0, =0x84000008        /* PSCI SYSTEM_OFF */
@@ -132,6 +158,26 @@ puthex:
   b.pl 1b
   ret x11
 
+/* putbyte(w0): 2 hex digits; x0, x1, x9, x14, x15 clobbered. */
+putbyte:
+  mov x14, x30
+  and x15, x0, #0xff
+  lsr x0, x15, #4
+  bl nibble
+  and x0, x15, #0xf
+  bl nibble
+  ret x14
+
+/* nibble(x0 < 16): one hex digit; preserves x30 via x16. */
+nibble:
+  mov x16, x30
+  cmp x0, #10
+  add x1, x0, #'0'
+  add x0, x0, #('a' - 10)
+  csel x0, x1, x0, lo
+  bl putc
+  ret x16
+
 putc:
   ldr x1, =UART
 1:ldr w9, [x1, #0x18]
@@ -162,4 +208,5 @@ s_wiped: .asciz "payload: scratch wiped\n"
 s_not_wiped: .asciz "payload: scratch NOT wiped\n"
 s_handover_ok: .asciz "payload: dice handover present\n"
 s_handover_bad: .asciz "payload: dice handover ABSENT\n"
+s_handover_line: .asciz "payload: handover "
 s_done: .asciz "payload: done\n"

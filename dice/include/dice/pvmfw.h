@@ -66,6 +66,18 @@ struct Measurements {
                                                      std::span<std::byte> descriptor_buf,
                                                      InputValues& in);
 
+// The VM instance (AVF's instance-id lifecycle, pvmfw-aosp.md "DICE"): the
+// VMM gives every instance a 64-byte /avf/untrusted/instance-id, and
+//   instance hash = SHA-512("InstanceId:" || instance id)
+// is both the config descriptor's -71003 and the hidden input's salt. pvmfw
+// keeps no instance storage, so rollback protection is the payload's
+// (kHiddenDeferredRollbackProtection). Another instance of the same payload
+// gets other CDIs; the same instance gets the same CDIs on every boot.
+inline constexpr size_t kInstanceIdSize = 64;
+[[nodiscard]] std::expected<Hash, Error> instance_hash(Bytes instance_id);
+// Sets m.instance_hash, m.salt and m.hidden_flags for `instance_id`.
+[[nodiscard]] std::expected<void, Error> set_instance(Measurements& m, Bytes instance_id);
+
 // ---- The previous stage for -bios runs (issue 5 item 7) ----------------------------
 //
 // Until a hypervisor hands pvmfw a real handover, the host makes one from a

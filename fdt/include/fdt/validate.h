@@ -40,6 +40,8 @@ inline constexpr size_t kMaxGicRedistRegions = 2;
 inline constexpr size_t kMaxBootargs = 2048;  // arm64 COMMAND_LINE_SIZE, with the NUL
 inline constexpr size_t kMaxAvfProps = 16;
 inline constexpr size_t kMaxAvfValue = 1024;
+// /avf/untrusted/instance-id: the VM instance's identifier (AVF: 64 bytes).
+inline constexpr size_t kInstanceIdSize = 64;
 inline constexpr uint64_t kPage = 4096;
 inline constexpr uint64_t kGicV3RedistPerCpu = 0x20000;  // RD_base + SGI_base frames
 inline constexpr uint64_t kVirtioMmioSize = 0x200;
@@ -164,6 +166,8 @@ struct VmPlatform {
   std::optional<base::Range> initrd;         // /chosen linux,initrd-start, -end
   List<AvfProperty, kMaxAvfProps> avf_untrusted;
   std::optional<std::span<const std::byte>> secretkeeper_public_key;  // /avf property
+  // /avf/untrusted/instance-id (also kept in avf_untrusted, passed on as is).
+  std::optional<std::span<const std::byte, kInstanceIdSize>> instance_id;
 
   uint64_t memory_size() const;
   // The memory range containing `r` entirely, if any.
@@ -234,6 +238,7 @@ enum class ValidateError : uint8_t {
   kInitrdOverlapsFirmware,
   kAvfTooManyProperties,
   kAvfPropertyTooLarge,
+  kInstanceIdSize,
 };
 // "MEMORY_OVERLAP", ...
 const char* to_string(ValidateError e);

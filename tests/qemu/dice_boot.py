@@ -1,0 +1,291 @@
+#!/usr/bin/env python3
+"""The VM's DICE secrets as a booted guest sees them, against the host's
+prediction, and what is left of them in guest memory after the jump.
+
+usage: dice_boot.py PART --pvm PVM --firmware PVMFW.bin --hello HELLO.bin --key KEY.pem
+
+PART is one of:
+  handover  boots the test payload (tests/payloads/hello.S), which prints the
+            DICE handover page; for a base payload and instance, the same again,
+            another instance, a changed kernel, an initrd and a debug initrd:
+            - the printed handover equals, byte for byte, the one `pvm dice
+              derive --handover PREVIOUS --out` makes from the inputs `pvm dice
+              expect` predicts (CDIs and the whole chain: ES256 is deterministic);
+            - `pvm dice inspect` and an independent checker (python3-cryptography,
+              python3-cbor2) verify its chain;
+            - two boots give the same CDIs; the kernel changes CDI_Attest only,
+              the instance, the initrd (authority and mode stay) and the mode
+              change what open-dice says they change.
+  memdump   boots the base payload with QEMU stopped (not exited) at the
+            payload's power-off, saves all guest RAM over QMP (pmemsave) and
+            looks for every DICE secret of the boot: the device secret, the
+            previous stage's CDIs, both layers' private-key seeds and private
+            keys (big- and little-endian) and the VM's CDIs; only the VM's
+            CDIs may appear, and only in the handover page.
+
+Runs with a fresh state folder (PVM_STATE): its own device secret.
+"""
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../dice/tests"))
+import dice_cli_test as ref  # noqa: E402  (the independent DICE)
+
+RAM_BASE = 0x40000000
+HANDOVER = (0x403FF000, 0x40400000)  # boards/qemu-virt: BOARD_HANDOVER_BASE, +4 KiB
+MEM_MIB = 64
+
+INSTANCE_A = bytes(range(64)).hex()
+INSTANCE_B = bytes(range(64, 128)).hex()
+
+failures = []
+
+
+def check(cond, msg):
+    if not cond:
+        failures.append(msg)
+        print("FAIL:", msg)
+    return cond
+
+
+class Ctx:
+    def __init__(self, args, tmp):
+        self.a = args
+        self.tmp = tmp
+        self.env = dict(os.environ, PVM_STATE=os.path.join(tmp, "state"))
+
+    def pvm(self, *words, ok=True, timeout=120):
+        r = subprocess.run([self.a.pvm, *words], capture_output=True, text=True, env=self.env,
+                           timeout=timeout)
+        if ok and r.returncode != 0:
+            raise RuntimeError(f"pvm {' '.join(words)}: exit {r.returncode}\n{r.stdout}{r.stderr}")
+        return r
+
+    def path(self, name):
+        return os.path.join(self.tmp, name)
+
+    def sign(self, name, kernel, initrd=None, initrd_partition="initrd_normal"):
+        out = self.path(name)
+        words = ["sign", "--key", self.a.key, "--algorithm", "SHA256_RSA4096", "--partition",
+                 "boot", "--image", kernel, "--output", out, "--salt", "11" * 32]
+        if initrd:
+            words += ["--hash-image", f"{initrd_partition}={initrd}",
+                      "--hash-salt", f"{initrd_partition}={'22' * 32}"]
+        self.pvm(*words)
+        return out
+
+    def boot(self, kernel, instance, initrd=None, qemu_args=()):
+        words = ["run", "--firmware", self.a.firmware, "--kernel", kernel, "--mem", str(MEM_MIB),
+                 "--instance-id", instance, "--timeout", "60", "--expect", "payload: done"]
+        words += ["--initrd", initrd] if initrd else ["--no-initrd"]
+        if qemu_args:
+            words += ["--", *qemu_args]
+        return words
+
+    def boot_handover(self, kernel, instance, initrd=None):
+        r = self.pvm(*self.boot(kernel, instance, initrd))
+        lines = [l.split("payload: handover ", 1)[1].strip()
+                 for l in r.stdout.splitlines() if "payload: handover " in l]
+        if not lines:
+            raise RuntimeError("the payload printed no handover:\n" + r.stdout)
+        page = bytes.fromhex("".join(lines))
+        handover = ref.cbor2.loads(page)  # the first CBOR item; zeros follow it
+        return page[:len(ref.cbor2.dumps(handover))], handover
+
+    def predict(self, kernel, instance, initrd=None, name="predicted"):
+        """The handover pvmfw should make: `pvm dice expect` + `pvm dice derive`."""
+        prev = self.path("previous.cbor")
+        if not os.path.exists(prev):
+            self.pvm("device", "handover", "--out", prev)
+        words = ["dice", "expect", "--kernel", kernel, "--key", self.avbpubkey(),
+                 "--instance-id", instance, "--json"]
+        if initrd:
+            words += ["--initrd", initrd]
+        e = json.loads(self.pvm(*words).stdout)
+        out = self.path(name + ".cbor")
+        d = json.loads(self.pvm("dice", "derive", "--handover", prev, "--code-hash", e["code_hash"],
+                                "--config-descriptor", e["config_descriptor"],
+                                "--authority-hash", e["authority_hash"], "--mode", str(e["mode"]),
+                                "--hidden", e["hidden"], "--out", out, "--json").stdout)
+        return open(out, "rb").read(), d, e
+
+    def avbpubkey(self):
+        out = self.path("key.avbpubkey")
+        if not os.path.exists(out):
+            self.pvm("key", "export", self.a.key, "--out", out)
+        return out
+
+
+def check_one(ctx, label, kernel, instance, initrd=None):
+    raw, h = ctx.boot_handover(kernel, instance, initrd)
+    predicted, d, e = ctx.predict(kernel, instance, initrd, name=label)
+    check(h[1].hex() == d["cdi_attest"] and h[2].hex() == d["cdi_seal"],
+          f"{label}: booted CDIs differ from `pvm dice derive`'s")
+    check(raw == predicted, f"{label}: booted handover differs from the predicted one "
+          f"({len(raw)} vs {len(predicted)} bytes)")
+    booted = ctx.path(label + ".booted.cbor")
+    open(booted, "wb").write(raw)
+    r = ctx.pvm("dice", "inspect", booted, ok=False)
+    check(r.returncode == 0, f"{label}: pvm dice inspect refused the booted handover: {r.stderr}")
+    try:
+        _, certs = ref.verify_chain(h[3])
+        check(certs[-1][1] == ref.key_from_cdi(h[1]),
+              f"{label}: the last certificate does not certify CDI_Attest's key")
+        check(certs[-1][0].get(-4670551) == e["mode"].to_bytes(1, "big"),
+              f"{label}: certificate mode {certs[-1][0].get(-4670551)} != {e['mode']}")
+    except Exception as ex:  # noqa: BLE001
+        check(False, f"{label}: independent chain check: {ex}")
+    print(f"ok: {label}: mode {e['mode_name']}, CDI_Attest {h[1].hex()[:16]}..., "
+          f"CDI_Seal {h[2].hex()[:16]}..., handover {len(raw)} bytes as predicted")
+    return h[1], h[2]
+
+
+def part_handover(ctx):
+    hello = ctx.a.hello
+    base = ctx.sign("base.signed", hello)
+    padded = ctx.path("hello.padded")
+    open(padded, "wb").write(open(hello, "rb").read() + b"\0" * 4096)
+    changed = ctx.sign("changed.signed", padded)
+    with_initrd = ctx.sign("initrd.signed", hello, initrd=hello)
+    with_debug = ctx.sign("debug.signed", hello, initrd=hello, initrd_partition="initrd_debug")
+
+    a1 = check_one(ctx, "base", base, INSTANCE_A)
+    a2 = check_one(ctx, "base-again", base, INSTANCE_A)
+    check(a1 == a2, "two boots of the same payload and instance gave different CDIs")
+    b = check_one(ctx, "other-instance", base, INSTANCE_B)
+    check(b[0] != a1[0] and b[1] != a1[1], "another instance must change both CDIs")
+    k = check_one(ctx, "other-kernel", changed, INSTANCE_A)
+    check(k[0] != a1[0] and k[1] == a1[1], "a kernel change must change CDI_Attest only")
+    i = check_one(ctx, "initrd", with_initrd, INSTANCE_A, initrd=hello)
+    check(i[0] != a1[0] and i[1] == a1[1], "an initrd (same key, mode) must change CDI_Attest only")
+    dbg = check_one(ctx, "debug-initrd", with_debug, INSTANCE_A, initrd=hello)
+    check(dbg[0] != i[0] and dbg[1] != i[1], "debug mode must change both CDIs")
+
+
+def qmp(sock_path, deadline):
+    """A QMP connection (QEMU waits for it before starting the guest)."""
+    while True:
+        try:
+            s = socket.socket(socket.AF_UNIX)
+            s.connect(sock_path)
+            break
+        except OSError:
+            s.close()
+            if time.time() > deadline:
+                raise RuntimeError("QMP socket never appeared")
+            time.sleep(0.05)
+    f = s.makefile("rw")
+    json.loads(f.readline())  # greeting
+
+    def command(name, **arguments):
+        f.write(json.dumps({"execute": name, "arguments": arguments}) + "\n")
+        f.flush()
+        while True:
+            msg = json.loads(f.readline())
+            if "event" in msg:
+                events.append(msg["event"])
+                continue
+            if "error" in msg:
+                raise RuntimeError(f"QMP {name}: {msg['error']}")
+            return msg["return"]
+
+    events = []
+    command("qmp_capabilities")
+    return s, f, command, events
+
+
+def part_memdump(ctx):
+    base = ctx.sign("base.signed", ctx.a.hello)
+    sock = ctx.path("qmp.sock")
+    dump = ctx.path("ram.bin")
+    words = ctx.boot(base, INSTANCE_A, qemu_args=(
+        "-no-shutdown", "-qmp", f"unix:{sock},server=on,wait=on"))
+    proc = subprocess.Popen([ctx.a.pvm, *words], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, env=ctx.env)
+    deadline = time.time() + 60
+    s, f, command, events = qmp(sock, deadline)
+    # The payload powers off at its end; with -no-shutdown QEMU stops there.
+    while command("query-status")["status"] != "shutdown":
+        if time.time() > deadline:
+            raise RuntimeError("the guest never powered off")
+        time.sleep(0.05)
+    command("pmemsave", val=RAM_BASE, size=MEM_MIB << 20, filename=dump)
+    command("quit")
+    s.close()
+    out, _ = proc.communicate(timeout=60)
+    check(proc.returncode == 0, f"pvm run failed:\n{out}")
+    handover_lines = [l.split("payload: handover ", 1)[1].strip()
+                      for l in out.splitlines() if "payload: handover " in l]
+    ram = open(dump, "rb").read()
+    check(len(ram) == MEM_MIB << 20, f"dump is {len(ram)} bytes")
+    handover = ref.cbor2.loads(bytes.fromhex("".join(handover_lines)))
+
+    # Every secret of this boot, by name.
+    uds = open(os.path.join(ctx.env["PVM_STATE"], "device-secret"), "rb").read()
+    prev_path = ctx.path("previous.cbor")
+    ctx.pvm("device", "handover", "--out", prev_path)
+    prev = ref.cbor2.loads(open(prev_path, "rb").read())
+    pvmfw_seed, pvmfw_key, pvmfw_pub = ref.key_material(prev[1])
+    vm_seed, vm_key, vm_pub = ref.key_material(handover[1])
+    _, certs = ref.verify_chain(handover[3])
+    check(certs[-1][1] == vm_pub and certs[-2][1] == pvmfw_pub,
+          "the recomputed keys are not the chain's: the search below would be blind")
+    forbidden = {
+        "device secret (UDS)": uds,
+        "previous CDI_Attest": prev[1], "previous CDI_Seal": prev[2],
+        "pvmfw layer key seed": pvmfw_seed, "pvmfw layer private key": pvmfw_key,
+        "VM layer key seed": vm_seed, "VM layer private key": vm_key,
+    }
+    allowed_in_handover = {"VM CDI_Attest": handover[1], "VM CDI_Seal": handover[2]}
+
+    def places(secret):
+        """Offsets of any 16-byte half of `secret`, in either byte order."""
+        found = set()
+        for v in (secret, secret[::-1]):
+            for part in (v[:16], v[16:]):
+                at = ram.find(part)
+                while at >= 0:
+                    found.add(RAM_BASE + at)
+                    at = ram.find(part, at + 1)
+        return sorted(found)
+
+    for name, secret in forbidden.items():
+        where = places(secret)
+        check(not where, f"{name} found in guest RAM at {', '.join(hex(a) for a in where[:8])}")
+    for name, secret in allowed_in_handover.items():
+        where = places(secret)
+        outside = [a for a in where if not HANDOVER[0] <= a < HANDOVER[1]]
+        check(where, f"{name} not found in the handover page: the dump is not the guest's RAM")
+        check(not outside, f"{name} outside the handover page at "
+              f"{', '.join(hex(a) for a in outside[:8])}")
+    if not failures:
+        print(f"ok: {MEM_MIB} MiB of guest RAM after the jump: no copy of {len(forbidden)} secrets, "
+              f"the VM's CDIs only in the handover page")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("part", choices=["handover", "memdump"])
+    for a in ("--pvm", "--firmware", "--hello", "--key"):
+        ap.add_argument(a, required=True)
+    args = ap.parse_args()
+    if not ref.HAVE_CRYPTO:
+        print("SKIP: python3-cryptography / python3-cbor2 missing:", ref.MISSING)
+        return 77
+    with tempfile.TemporaryDirectory(prefix="pvm-dice-boot-") as tmp:
+        ctx = Ctx(args, tmp)
+        {"handover": part_handover, "memdump": part_memdump}[args.part](ctx)
+    if failures:
+        print(f"{len(failures)} failure(s)")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
