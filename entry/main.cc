@@ -24,6 +24,7 @@
 #include "hvc/kvm.h"
 #include "hvc/psci.h"
 #include "hvc/smccc.h"
+#include "memory/tracker.h"
 #include "verify/hash_armv8.h"
 #include "verify/verify.h"
 
@@ -47,7 +48,6 @@ constexpr uint64_t kPage = 4096;
 
 // The console granule mapped through the MMIO guard (0: none), unmapped again
 // before the jump unless the payload is debuggable.
-constinit uint64_t g_guarded_console = 0;
 
 uint64_t read_id_aa64isar0() {
   uint64_t v;
@@ -122,6 +122,63 @@ Reason reason_for(fdt::ValidateError e) {
     default:
       return Reason::kInvalidFdt;
   }
+}
+
+// The ledger of this boot's memory (memory/tracker.h): who owns which part of
+// RAM, which MMIO granules the guard maps, what is shared with the host.
+// validate_platform already refused overlapping layouts with named reasons;
+// the tracker is the record the hand-off is checked against, and refuses any
+// claim that would still collide (INTERNAL_ERROR: a firmware bug).
+void claim(memory::Tracker& t, memory::Kind kind, base::Range r) {
+  if (auto c = t.add(kind, r); !c) {
+    fail::boot_failed(Reason::kInternalError, "memory: %s %#lx-%#lx: %s%s%s", memory::to_string(kind),
+                      r.base, r.end(), memory::to_string(c.error().error),
+                      c.error().other ? " with " : "",
+                      c.error().other ? memory::to_string(*c.error().other) : "");
+  }
+}
+
+memory::Tracker track_memory(const fdt::VmPlatform& platform, uint64_t granule) {
+  // The first RAM range holds everything pvmfw places (board_limits).
+  auto t = memory::Tracker::create(platform.memory[0], granule);
+  if (!t) {
+    fail::boot_failed(Reason::kInternalError, "memory tracker: %s",
+                      memory::to_string(t.error().error));
+  }
+  claim(*t, memory::Kind::kDeviceTree, {BOARD_DT_BASE, BOARD_DT_MAX_SIZE});
+  claim(*t, memory::Kind::kFirmware, {BOARD_SCRATCH_BASE, BOARD_CONFIG_BASE - BOARD_SCRATCH_BASE});
+  claim(*t, memory::Kind::kConfig, {BOARD_CONFIG_BASE, BOARD_CONFIG_MAX_SIZE});
+  claim(*t, memory::Kind::kHandover, {BOARD_HANDOVER_BASE, BOARD_HANDOVER_SIZE});
+  if (platform.kernel) claim(*t, memory::Kind::kKernel, *platform.kernel);
+  if (platform.initrd) claim(*t, memory::Kind::kInitrd, *platform.initrd);
+  return *t;
+}
+
+// Before the jump: unmap every MMIO granule pvmfw guard-mapped (but the
+// console of a debuggable payload, which keeps it) and unshare everything.
+void release_hypervisor_grants(memory::Tracker& t, hvc::Conduit conduit, bool debuggable) {
+  if (debuggable) {
+    for (uint64_t ipa : t.mmio()) {
+      if (ipa == console::current()) (void)t.unmap_mmio(ipa);  // handed to the payload
+    }
+  }
+  auto mmio = t.release_all_mmio([conduit](uint64_t ipa) {
+    const hvc::Status s = hvc::mmio_guard_unmap(conduit, ipa);
+    // Android 13 kernels answer -1 for a successful unmap (pkvm-abi.md).
+    return s == hvc::Status::kSuccess || s == hvc::Status::kNotSupported;
+  });
+  if (!mmio) fail::boot_failed(Reason::kInternalError, "MMIO_GUARD_UNMAP %#lx failed", mmio.error());
+  auto shared = t.release_all_shared([conduit, &t](base::Range r) {
+    for (uint64_t ipa = r.base; ipa < r.end(); ipa += t.granule()) {
+      if (hvc::mem_unshare(conduit, ipa) != hvc::Status::kSuccess) return false;
+    }
+    return true;
+  });
+  if (!shared) {
+    fail::boot_failed(Reason::kInternalError, "MEM_UNSHARE %#lx-%#lx failed", shared.error().base,
+                      shared.error().end());
+  }
+  if (!t.clean()) fail::boot_failed(Reason::kInternalError, "memory: grants left after release");
 }
 
 // The VM's DICE layer (dice/): the previous stage's handover from the config
@@ -313,10 +370,16 @@ extern "C" [[noreturn]] void pvmfw_main(uint64_t dt_arg, uint64_t el) {
     if (auto s = hvc::mmio_guard_enroll(conduit); s != hvc::Status::kSuccess) {
       fail::boot_failed(Reason::kInternalError, "MMIO_GUARD_ENROLL: %s", hvc::to_string(s));
     }
+  }
+  memory::Tracker ledger = track_memory(*platform, hyp.protected_vm ? hyp.memory_granule : kPage);
+  if (hyp.protected_vm) {
     if (auto s = hvc::mmio_guard_map(conduit, console::current()); s != hvc::Status::kSuccess) {
       fail::boot_failed(Reason::kInternalError, "MMIO_GUARD_MAP console: %s", hvc::to_string(s));
     }
-    g_guarded_console = console::current();
+    if (auto r = ledger.map_mmio(console::current()); !r) {
+      fail::boot_failed(Reason::kInternalError, "memory: console: %s",
+                        memory::to_string(r.error().error));
+    }
     console::print("pvmfw: protected VM (pKVM): MMIO guard on, console mapped\n");
   } else if (hyp.kvm) {
     console::print("pvmfw: KVM without the protected-VM calls: running UNPROTECTED\n");
@@ -372,15 +435,9 @@ extern "C" [[noreturn]] void pvmfw_main(uint64_t dt_arg, uint64_t el) {
   }
 #endif
 
-  // Leave no MMIO mapping behind that the payload did not ask for: a
-  // debuggable payload (initrd_debug) keeps the console. pvmfw shared nothing.
-  if (g_guarded_console != 0 && !verified.debug_initrd) {
-    const hvc::Status s = hvc::mmio_guard_unmap(conduit, g_guarded_console);
-    // Android 13 kernels answer -1 for a successful unmap (pkvm-abi.md).
-    if (s != hvc::Status::kSuccess && s != hvc::Status::kNotSupported) {
-      fail::boot_failed(Reason::kInternalError, "MMIO_GUARD_UNMAP console: %s", hvc::to_string(s));
-    }
-  }
+  // Leave no MMIO mapping or share behind that the payload did not ask for:
+  // a debuggable payload (initrd_debug) keeps the console.
+  release_hypervisor_grants(ledger, conduit, verified.debug_initrd);
 
   // The guest's device tree, rebuilt from validated values only; the DICE
   // handover page it reserves is zero until the DICE step fills it.
