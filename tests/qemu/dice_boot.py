@@ -3,19 +3,21 @@
 prediction, and what is left of them in guest memory after the jump.
 
 usage: dice_boot.py PART --pvm PVM --firmware PVMFW.bin --hello HELLO.bin --key KEY.pem
+                    [--other-firmware PVMFW.bin --other-key KEY.pem]
 
 PART is one of:
   handover  boots the test payload (tests/payloads/hello.S), which prints the
             DICE handover page; for a base payload and instance, the same again,
-            another instance, a changed kernel, an initrd and a debug initrd:
+            another instance, a changed kernel, an initrd, a debug initrd and
+            (with --other-*) a firmware trusting another key, signed with it:
             - the printed handover equals, byte for byte, the one `pvm dice
               derive --handover PREVIOUS --out` makes from the inputs `pvm dice
               expect` predicts (CDIs and the whole chain: ES256 is deterministic);
             - `pvm dice inspect` and an independent checker (python3-cryptography,
               python3-cbor2) verify its chain;
             - two boots give the same CDIs; the kernel changes CDI_Attest only,
-              the instance, the initrd (authority and mode stay) and the mode
-              change what open-dice says they change.
+              the instance, the initrd (authority and mode stay), the mode and
+              the key change what open-dice says they change.
   memdump   boots the base payload with QEMU stopped (not exited) at the
             payload's power-off, saves all guest RAM over QMP (pmemsave) and
             looks for every DICE secret of the boot: the device secret, the
@@ -70,9 +72,9 @@ class Ctx:
     def path(self, name):
         return os.path.join(self.tmp, name)
 
-    def sign(self, name, kernel, initrd=None, initrd_partition="initrd_normal"):
+    def sign(self, name, kernel, initrd=None, initrd_partition="initrd_normal", key=None):
         out = self.path(name)
-        words = ["sign", "--key", self.a.key, "--algorithm", "SHA256_RSA4096", "--partition",
+        words = ["sign", "--key", key or self.a.key, "--algorithm", "SHA256_RSA4096", "--partition",
                  "boot", "--image", kernel, "--output", out, "--salt", "11" * 32]
         if initrd:
             words += ["--hash-image", f"{initrd_partition}={initrd}",
@@ -80,16 +82,16 @@ class Ctx:
         self.pvm(*words)
         return out
 
-    def boot(self, kernel, instance, initrd=None, qemu_args=()):
-        words = ["run", "--firmware", self.a.firmware, "--kernel", kernel, "--mem", str(MEM_MIB),
+    def boot(self, kernel, instance, initrd=None, qemu_args=(), firmware=None):
+        words = ["run", "--firmware", firmware or self.a.firmware, "--kernel", kernel, "--mem", str(MEM_MIB),
                  "--instance-id", instance, "--timeout", "60", "--expect", "payload: done"]
         words += ["--initrd", initrd] if initrd else ["--no-initrd"]
         if qemu_args:
             words += ["--", *qemu_args]
         return words
 
-    def boot_handover(self, kernel, instance, initrd=None):
-        r = self.pvm(*self.boot(kernel, instance, initrd))
+    def boot_handover(self, kernel, instance, initrd=None, firmware=None):
+        r = self.pvm(*self.boot(kernel, instance, initrd, firmware=firmware))
         lines = [l.split("payload: handover ", 1)[1].strip()
                  for l in r.stdout.splitlines() if "payload: handover " in l]
         if not lines:
@@ -98,12 +100,12 @@ class Ctx:
         handover = ref.cbor2.loads(page)  # the first CBOR item; zeros follow it
         return page[:len(ref.cbor2.dumps(handover))], handover
 
-    def predict(self, kernel, instance, initrd=None, name="predicted"):
+    def predict(self, kernel, instance, initrd=None, name="predicted", key=None):
         """The handover pvmfw should make: `pvm dice expect` + `pvm dice derive`."""
         prev = self.path("previous.cbor")
         if not os.path.exists(prev):
             self.pvm("device", "handover", "--out", prev)
-        words = ["dice", "expect", "--kernel", kernel, "--key", self.avbpubkey(),
+        words = ["dice", "expect", "--kernel", kernel, "--key", self.avbpubkey(key),
                  "--instance-id", instance, "--json"]
         if initrd:
             words += ["--initrd", initrd]
@@ -115,16 +117,17 @@ class Ctx:
                                 "--hidden", e["hidden"], "--out", out, "--json").stdout)
         return open(out, "rb").read(), d, e
 
-    def avbpubkey(self):
-        out = self.path("key.avbpubkey")
+    def avbpubkey(self, key=None):
+        key = key or self.a.key
+        out = self.path(os.path.basename(key) + ".avbpubkey")
         if not os.path.exists(out):
-            self.pvm("key", "export", self.a.key, "--out", out)
+            self.pvm("key", "export", key, "--out", out)
         return out
 
 
-def check_one(ctx, label, kernel, instance, initrd=None):
-    raw, h = ctx.boot_handover(kernel, instance, initrd)
-    predicted, d, e = ctx.predict(kernel, instance, initrd, name=label)
+def check_one(ctx, label, kernel, instance, initrd=None, firmware=None, key=None):
+    raw, h = ctx.boot_handover(kernel, instance, initrd, firmware=firmware)
+    predicted, d, e = ctx.predict(kernel, instance, initrd, name=label, key=key)
     check(h[1].hex() == d["cdi_attest"] and h[2].hex() == d["cdi_seal"],
           f"{label}: booted CDIs differ from `pvm dice derive`'s")
     check(raw == predicted, f"{label}: booted handover differs from the predicted one "
@@ -166,6 +169,13 @@ def part_handover(ctx):
     check(i[0] != a1[0] and i[1] == a1[1], "an initrd (same key, mode) must change CDI_Attest only")
     dbg = check_one(ctx, "debug-initrd", with_debug, INSTANCE_A, initrd=hello)
     check(dbg[0] != i[0] and dbg[1] != i[1], "debug mode must change both CDIs")
+    if ctx.a.other_firmware and ctx.a.other_key:
+        other = ctx.sign("other-key.signed", hello, key=ctx.a.other_key)
+        o = check_one(ctx, "other-key", other, INSTANCE_A, firmware=ctx.a.other_firmware,
+                      key=ctx.a.other_key)
+        check(o[0] != a1[0] and o[1] != a1[1], "another trusted key must change both CDIs")
+    else:
+        print("SKIP: other-key: no --other-firmware/--other-key")
 
 
 def qmp(sock_path, deadline):
@@ -274,6 +284,8 @@ def main() -> int:
     ap.add_argument("part", choices=["handover", "memdump"])
     for a in ("--pvm", "--firmware", "--hello", "--key"):
         ap.add_argument(a, required=True)
+    ap.add_argument("--other-firmware")
+    ap.add_argument("--other-key")
     args = ap.parse_args()
     if not ref.HAVE_CRYPTO:
         print("SKIP: python3-cryptography / python3-cbor2 missing:", ref.MISSING)
