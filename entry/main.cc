@@ -313,6 +313,13 @@ void run_test_hook(const fdt::Tree& tree) {
   } else if (*hook == "stack-overflow") {
     volatile uint64_t seed = 1;
     (void)recurse(&seed);
+  } else if (*hook == "write-text") {
+    // W^X: code is read-only.
+    *reinterpret_cast<volatile uint32_t*>(__text_start) = 0xd503201f;  // NOP
+  } else if (*hook == "exec-stack") {
+    // W^X: writable memory is execute-never. A RET at the top of a stack word.
+    volatile uint32_t code[2] = {0xd65f03c0, 0};
+    reinterpret_cast<void (*)()>(reinterpret_cast<uintptr_t>(code))();
   } else if (*hook == "fail") {
     fail::boot_failed(Reason::kTestHook, "requested by the device tree");
   }
