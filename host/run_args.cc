@@ -142,7 +142,8 @@ console, and reports whether the guest reached its goal.
                     with an initrd, an initrd_normal descriptor; random salts
   --test-hook NAME  add /chosen/pvmfw,test-hook = NAME to the written tree
                     (acted on only by pvmfw-testhooks.bin: fault-unmapped,
-                    stack-overflow, fail)
+                    stack-overflow, write-text, exec-stack, fail,
+                    hash-selftest, verify-only, fault-after-dice)
 
 Exit status: 0 goal reached and QEMU exited by itself; 1 guest failed or
 timed out; 2 usage error.
