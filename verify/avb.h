@@ -118,8 +118,9 @@ struct RsaPublicKey {
 // set, n0inv * n == -1 (mod 2^32), rr < n. Errors: INVALID_PUBLIC_KEY.
 Result<RsaPublicKey> parse_public_key(Bytes blob);
 
-// Whether rr == (2^key_num_bits)^2 mod n, the blob's one canonical form (a
-// long division: for host tools and tests, not the boot path).
+// Whether rr == (2^key_num_bits)^2 mod n, the blob's one canonical form
+// (2 * key_num_bits modular doublings: for host tools and tests, not the boot
+// path).
 bool rr_is_canonical(const RsaPublicKey& key);
 
 // RSA PKCS#1 v1.5 (e = 65537) check of `signature` over `digest`: the

@@ -1,15 +1,14 @@
-// AVB RSA public keys and RSA PKCS#1 v1.5 signature checks with mbedTLS bignum.
-//
-// Only bignum is used: mbedtls_rsa_context embeds a pthread mutex and
-// mbedtls_pk pulls in the ASN.1/OID/MD layers, neither of which the firmware
-// links. The encoded message is rebuilt whole and compared in constant time
-// (RFC 8017 §8.2.2 step 4, "compare EM and EM'"), not parsed.
-#include <mbedtls/bignum.h>
-
+// AVB RSA public keys and RSA PKCS#1 v1.5 signature checks, over the
+// project's own fixed-size Montgomery arithmetic (bignum.h): a general
+// bignum library would bring prime generation, division and self tests into
+// the firmware for one modular exponentiation. The encoded message is
+// rebuilt whole and compared in constant time (RFC 8017 §8.2.2 step 4,
+// "compare EM and EM'"), not parsed.
 #include <algorithm>  // lexicographical_compare: big-endian equal-length numbers
 #include <array>
 
 #include "avb.h"
+#include "bignum.h"
 
 namespace verify::avb {
 namespace {
@@ -23,26 +22,6 @@ constexpr std::array<uint8_t, 19> kSha256DigestInfo = {0x30, 0x31, 0x30, 0x0d, 0
 constexpr std::array<uint8_t, 19> kSha512DigestInfo = {0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60,
                                                        0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
                                                        0x03, 0x05, 0x00, 0x04, 0x40};
-
-const unsigned char* uchars(Bytes b) { return reinterpret_cast<const unsigned char*>(b.data()); }
-
-// mbedtls_mpi values freed on every path.
-class Mpis {
- public:
-  static constexpr size_t kCount = 5;
-  Mpis() {
-    for (auto& m : mpis_) mbedtls_mpi_init(&m);
-  }
-  ~Mpis() {
-    for (auto& m : mpis_) mbedtls_mpi_free(&m);
-  }
-  Mpis(const Mpis&) = delete;
-  Mpis& operator=(const Mpis&) = delete;
-  mbedtls_mpi* operator[](size_t i) { return &mpis_[i]; }
-
- private:
-  std::array<mbedtls_mpi, kCount> mpis_;
-};
 
 }  // namespace
 
@@ -67,11 +46,12 @@ Result<RsaPublicKey> parse_public_key(Bytes blob) {
   if (static_cast<uint32_t>(*n0inv * n_low) != UINT32_MAX) {
     return fail(Error::kInvalidPublicKey, "n0inv is not -1/n mod 2^32");
   }
-  // rr must be reduced; rsa_verify hands it to mbedTLS as the precomputed
-  // R^2 mod n. Checking rr == R^2 mod n here would cost a long division at
-  // every boot (about 1.2 M guest instructions for RSA-4096): a wrong rr only
-  // makes every signature fail (the result is s^e times a key constant), and
-  // rr_is_canonical() lets host tools and tests check it once.
+  // rr must be reduced; rsa_verify takes it as the precomputed R^2 mod n
+  // (R = 2^key_num_bits) that brings the signature into Montgomery form.
+  // Checking rr == R^2 mod n here would cost 2 * key_num_bits modular
+  // doublings at every boot: a wrong rr only makes every signature fail (the
+  // result is s^e times a key constant), and rr_is_canonical() lets host
+  // tools and tests check it once.
   if (!std::lexicographical_compare(rr->begin(), rr->end(), n->begin(), n->end())) {
     return fail(Error::kInvalidPublicKey, "rr is not below n");
   }
@@ -79,22 +59,22 @@ Result<RsaPublicKey> parse_public_key(Bytes blob) {
 }
 
 bool rr_is_canonical(const RsaPublicKey& key) {
-  Mpis m;
-  mbedtls_mpi* mn = m[0];
-  mbedtls_mpi* expected = m[1];
-  mbedtls_mpi* given = m[2];
-  return mbedtls_mpi_read_binary(mn, uchars(key.n), key.n.size()) == 0 &&
-         mbedtls_mpi_read_binary(given, uchars(key.rr), key.rr.size()) == 0 &&
-         mbedtls_mpi_lset(expected, 1) == 0 &&
-         mbedtls_mpi_shift_l(expected, 2 * size_t{key.key_num_bits}) == 0 &&
-         mbedtls_mpi_mod_mpi(expected, expected, mn) == 0 &&
-         mbedtls_mpi_cmp_mpi(expected, given) == 0;
+  auto n = bignum::Number::from_be(key.n);
+  auto rr = bignum::Number::from_be(key.rr);
+  // R = 2^key_num_bits is the Montgomery R of n's limbs only when
+  // key_num_bits is exactly n's size (always so for a parsed key).
+  if (!n || !rr || rr->size() != n->size() ||
+      key.key_num_bits != n->size() * bignum::kLimbBytes * 8 ||
+      bignum::compare(*n, bignum::Number(n->size())) == 0) {
+    return false;
+  }
+  return bignum::compare(bignum::r_squared(*n), *rr) == 0;
 }
 
 Result<> rsa_verify(const RsaPublicKey& key, HashAlgorithm hash, Bytes digest, Bytes signature) {
   const size_t k = key.key_num_bits / 8;
   const auto& info = hash == HashAlgorithm::kSha256 ? kSha256DigestInfo : kSha512DigestInfo;
-  if (k > kMaxKeyBytes || key.n.size() != k || signature.size() != k ||
+  if (k > kMaxKeyBytes || key.n.size() != k || key.rr.size() != k || signature.size() != k ||
       digest.size() != digest_size(hash) || k < 3 + 8 + info.size() + digest.size()) {
     return fail(Error::kSignatureMismatch, "signature size does not fit the key");
   }
@@ -114,24 +94,19 @@ Result<> rsa_verify(const RsaPublicKey& key, HashAlgorithm hash, Bytes digest, B
   // EM = s^65537 mod n, with s < n (RFC 8017 §5.2.2 step 1).
   std::array<uint8_t, kMaxKeyBytes> em{};
   {
-    Mpis m;
-    mbedtls_mpi* n = m[0];
-    mbedtls_mpi* s = m[1];
-    mbedtls_mpi* e = m[2];
-    mbedtls_mpi* out = m[3];
-    mbedtls_mpi* rr = m[4];
-    if (mbedtls_mpi_read_binary(n, uchars(key.n), k) != 0 ||
-        mbedtls_mpi_read_binary(rr, uchars(key.rr), k) != 0 ||
-        mbedtls_mpi_read_binary(s, uchars(signature), k) != 0 || mbedtls_mpi_lset(e, 65537) != 0) {
-      return fail(Error::kSignatureMismatch, "bignum error");
-    }
-    if (mbedtls_mpi_cmp_mpi(s, n) >= 0) {
+    auto n = bignum::Number::from_be(key.n);
+    auto rr = bignum::Number::from_be(key.rr);
+    auto s = bignum::Number::from_be(signature);
+    if (!n || !rr || !s) return fail(Error::kSignatureMismatch, "bignum error");
+    if (bignum::compare(*s, *n) >= 0) {
       return fail(Error::kSignatureMismatch, "signature not below the modulus");
     }
-    // The key's rr is mbedTLS's "_RR" (R = 2^(64 * limbs) = 2^key_num_bits):
-    // passing it saves the division exp_mod would otherwise do.
-    if (mbedtls_mpi_exp_mod(out, s, e, n, rr) != 0 ||
-        mbedtls_mpi_write_binary(out, em.data(), k) != 0) {
+    // Montgomery arithmetic needs an odd modulus (parse_public_key checks it).
+    if (((*n)[0] & 1) == 0) return fail(Error::kSignatureMismatch, "bignum error");
+    // The key's rr is R^2 mod n for R = 2^key_num_bits, which is the
+    // Montgomery R of k / 8 64-bit limbs (key sizes are multiples of 64).
+    bignum::Montgomery(*n).pow65537(*s, *s, *rr);  // in place: ~1 KiB less stack
+    if (!s->to_be(std::span(em).first(k))) {
       return fail(Error::kSignatureMismatch, "bignum error");
     }
   }
