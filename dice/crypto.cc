@@ -1,17 +1,20 @@
-// HMAC, HKDF, HMAC_DRBG and P-256 ECDSA over mbedTLS SHA and ecp/bignum
-// (see include/dice/crypto.h for why and what callers may rely on).
+// HMAC, HKDF, HMAC_DRBG over mbedTLS SHA-256/SHA-512, and P-256 ECDSA with
+// RFC 6979 nonces over p256.cc (see include/dice/crypto.h for why and what
+// callers may rely on).
 #include "dice/crypto.h"
 
-#include <mbedtls/bignum.h>
-#include <mbedtls/ecp.h>
 #include <mbedtls/sha256.h>
 #include <mbedtls/sha512.h>
 
 #include <algorithm>
 #include <cstring>
 
+#include "p256.h"
+
 namespace dice {
 namespace {
+
+namespace p256_impl = internal::p256;
 
 const unsigned char* uchars(Bytes b) { return reinterpret_cast<const unsigned char*>(b.data()); }
 
@@ -190,11 +193,6 @@ class HmacDrbg {
     return ok_;
   }
 
-  // An mbedTLS f_rng over this generator (for ecp_mul's blinding).
-  static int random(void* self, unsigned char* out, size_t n) {
-    return static_cast<HmacDrbg*>(self)->generate(std::span<uint8_t>(out, n)) ? 0 : -1;
-  }
-
  private:
   void update(std::span<const Bytes> data) {
     bool provided = false;
@@ -218,71 +216,14 @@ class HmacDrbg {
   bool ok_ = true;
 };
 
-// ---- P-256 over mbedTLS ecp / bignum -----------------------------------------------
-
-// n, the order of the P-256 base point (SEC 2 §2.4.2), big-endian.
-constexpr uint8_t kOrder[32] = {
-    0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
-};
-
-// 1 <= v < n, for 32 big-endian bytes.
-bool in_scalar_range(const uint8_t* v) {
-  bool nonzero = false;
-  for (size_t i = 0; i < 32; ++i) nonzero = nonzero || v[i] != 0;
-  return nonzero && std::memcmp(v, kOrder, 32) < 0;
-}
-
-struct Mpi {
-  Mpi() { mbedtls_mpi_init(&v); }
-  ~Mpi() { mbedtls_mpi_free(&v); }  // zeroizes the limbs
-  Mpi(const Mpi&) = delete;
-  Mpi& operator=(const Mpi&) = delete;
-  mbedtls_mpi v;
-};
-
-struct Point {
-  Point() { mbedtls_ecp_point_init(&v); }
-  ~Point() { mbedtls_ecp_point_free(&v); }
-  Point(const Point&) = delete;
-  Point& operator=(const Point&) = delete;
-  mbedtls_ecp_point v;
-};
-
-struct Group {
-  Group() {
-    mbedtls_ecp_group_init(&v);
-    ok = mbedtls_ecp_group_load(&v, MBEDTLS_ECP_DP_SECP256R1) == 0;
-  }
-  ~Group() { mbedtls_ecp_group_free(&v); }
-  Group(const Group&) = delete;
-  Group& operator=(const Group&) = delete;
-  mbedtls_ecp_group v;
-  bool ok;
-};
-
-// mbedTLS calls return 0 on success; this keeps the first failure.
-struct Status {
-  void operator+=(int rc) { ok = ok && rc == 0; }
-  bool ok = true;
-};
-
-constexpr char kBlindingLabel[] = "dice p256 blinding";
-
-Bytes label_bytes() {
-  return std::as_bytes(std::span<const char>(kBlindingLabel, sizeof(kBlindingLabel) - 1));
-}
+// ---- P-256 (p256.cc) ------------------------------------------------------------------
 
 // e = bits2int(SHA-256(message)) mod n (FIPS 186-5 §6.4.1; for P-256 the
-// digest and n have the same length, so no truncation).
-bool message_scalar(std::span<const Bytes> message, const Group& g, uint8_t (&h)[32], Mpi& e,
-                    uint8_t (&e_bytes)[32]) {
+// digest and n have the same length, so no truncation). `h` keeps the digest.
+bool message_scalar(std::span<const Bytes> message, uint8_t (&h)[32], uint8_t (&e)[32]) {
   if (!digest<Sha256>(message, h)) return false;
-  Status s;
-  s += mbedtls_mpi_read_binary(&e.v, h, sizeof(h));
-  if (s.ok && mbedtls_mpi_cmp_mpi(&e.v, &g.v.N) >= 0) s += mbedtls_mpi_sub_mpi(&e.v, &e.v, &g.v.N);
-  s += mbedtls_mpi_write_binary(&e.v, e_bytes, sizeof(e_bytes));
-  return s.ok;
+  p256_impl::scalar_reduce(h, e);
+  return true;
 }
 
 }  // namespace
@@ -320,111 +261,46 @@ std::expected<void, Error> private_key_from_seed(std::span<const uint8_t, kPriva
   // Each candidate is out of range with probability < 2^-32; 64 tries.
   for (int attempt = 0; attempt < 64; ++attempt) {
     if (!drbg.generate(priv)) break;
-    if (in_scalar_range(priv.data())) return {};
+    if (p256_impl::scalar_in_range(priv)) return {};
   }
   base::secure_wipe(priv.data(), priv.size());
   return std::unexpected(Error::kCryptoFailure);
 }
 
 std::expected<void, Error> public_key(PrivateKeyView priv, PublicKey& pub) {
-  if (!in_scalar_range(priv.data())) return std::unexpected(Error::kCryptoFailure);
-  Group g;
-  Mpi d;
-  Point q;
-  Status s;
-  s.ok = g.ok;
-  s += mbedtls_mpi_read_binary(&d.v, priv.data(), priv.size());
-  const Bytes seed[] = {std::as_bytes(priv), label_bytes()};
-  HmacDrbg<Sha512> blinding(seed);
-  if (s.ok) s += mbedtls_ecp_mul(&g.v, &q.v, &d.v, &g.v.G, HmacDrbg<Sha512>::random, &blinding);
-  s += mbedtls_mpi_write_binary(&q.v.X, pub.data(), 32);
-  s += mbedtls_mpi_write_binary(&q.v.Y, pub.data() + 32, 32);
-  if (!s.ok) return std::unexpected(Error::kCryptoFailure);
+  if (!p256_impl::base_mul(priv, pub)) return std::unexpected(Error::kCryptoFailure);
   return {};
 }
 
 std::expected<void, Error> sign(PrivateKeyView priv, std::span<const Bytes> message,
                                 Signature& sig) {
-  if (!in_scalar_range(priv.data())) return std::unexpected(Error::kCryptoFailure);
-  Group g;
-  Mpi d, e, k, r, t, s_val;
-  Point big_r;
+  if (!p256_impl::scalar_in_range(priv)) return std::unexpected(Error::kCryptoFailure);
   uint8_t h[32];
-  uint8_t e_bytes[32];
-  uint8_t k_bytes[32];
-  Status s;
-  s.ok = g.ok && message_scalar(message, g, h, e, e_bytes);
-  s += mbedtls_mpi_read_binary(&d.v, priv.data(), priv.size());
-  // RFC 6979 §3.2: HMAC_DRBG(SHA-256) seeded with int2octets(x) || bits2octets(h1).
-  const Bytes nonce_seed[] = {std::as_bytes(priv), bytes_of(e_bytes)};
-  HmacDrbg<Sha256> nonces(nonce_seed);
-  const Bytes blinding_seed[] = {std::as_bytes(priv), bytes_of(h), label_bytes()};
-  HmacDrbg<Sha512> blinding(blinding_seed);
+  uint8_t e[32];
+  uint8_t k[32];
   bool done = false;
-  for (int attempt = 0; s.ok && !done && attempt < 64; ++attempt) {
-    if (!nonces.generate(k_bytes)) {
-      s.ok = false;
-      break;
+  if (message_scalar(message, h, e)) {
+    // RFC 6979 §3.2: HMAC_DRBG(SHA-256) seeded with int2octets(x) || bits2octets(h1).
+    const Bytes nonce_seed[] = {std::as_bytes(priv), bytes_of(e)};
+    HmacDrbg<Sha256> nonces(nonce_seed);
+    for (int attempt = 0; !done && attempt < 64; ++attempt) {
+      if (!nonces.generate(k)) break;
+      // RFC 6979 §3.2 h.3: a candidate outside [1, n-1], or one giving r = 0
+      // or s = 0, is followed by the next.
+      done = p256_impl::scalar_in_range(k) && p256_impl::ecdsa_sign(priv, k, e, sig);
     }
-    if (!in_scalar_range(k_bytes)) continue;  // RFC 6979 §3.2 h.3: next candidate
-    s += mbedtls_mpi_read_binary(&k.v, k_bytes, sizeof(k_bytes));
-    s += mbedtls_ecp_mul(&g.v, &big_r.v, &k.v, &g.v.G, HmacDrbg<Sha512>::random, &blinding);
-    s += mbedtls_mpi_mod_mpi(&r.v, &big_r.v.X, &g.v.N);
-    if (!s.ok || mbedtls_mpi_cmp_int(&r.v, 0) == 0) continue;
-    // s = k^-1 (e + r d) mod n
-    s += mbedtls_mpi_mul_mpi(&t.v, &r.v, &d.v);
-    s += mbedtls_mpi_add_mpi(&t.v, &t.v, &e.v);
-    s += mbedtls_mpi_mod_mpi(&t.v, &t.v, &g.v.N);
-    s += mbedtls_mpi_inv_mod(&k.v, &k.v, &g.v.N);
-    s += mbedtls_mpi_mul_mpi(&s_val.v, &t.v, &k.v);
-    s += mbedtls_mpi_mod_mpi(&s_val.v, &s_val.v, &g.v.N);
-    if (!s.ok || mbedtls_mpi_cmp_int(&s_val.v, 0) == 0) continue;
-    s += mbedtls_mpi_write_binary(&r.v, sig.data(), 32);
-    s += mbedtls_mpi_write_binary(&s_val.v, sig.data() + 32, 32);
-    done = s.ok;
   }
-  base::secure_wipe(k_bytes, sizeof(k_bytes));
+  base::secure_wipe(k, sizeof(k));
   base::secure_wipe(h, sizeof(h));
-  base::secure_wipe(e_bytes, sizeof(e_bytes));
+  base::secure_wipe(e, sizeof(e));
   if (!done) return std::unexpected(Error::kCryptoFailure);
   return {};
 }
 
 bool verify(const PublicKey& pub, std::span<const Bytes> message, const Signature& sig) {
-  if (!in_scalar_range(sig.data()) || !in_scalar_range(sig.data() + 32)) return false;
-  Group g;
-  Point q, a, b, sum;
-  Mpi e, r, s_val, w, u1, u2, one, v;
   uint8_t h[32];
-  uint8_t e_bytes[32];
-  Status s;
-  s.ok = g.ok && message_scalar(message, g, h, e, e_bytes);
-  s += mbedtls_mpi_read_binary(&q.v.X, pub.data(), 32);
-  s += mbedtls_mpi_read_binary(&q.v.Y, pub.data() + 32, 32);
-  s += mbedtls_mpi_lset(&q.v.Z, 1);
-  if (s.ok) s += mbedtls_ecp_check_pubkey(&g.v, &q.v);  // on the curve, coordinates < p
-  s += mbedtls_mpi_read_binary(&r.v, sig.data(), 32);
-  s += mbedtls_mpi_read_binary(&s_val.v, sig.data() + 32, 32);
-  s += mbedtls_mpi_inv_mod(&w.v, &s_val.v, &g.v.N);
-  s += mbedtls_mpi_mul_mpi(&u1.v, &e.v, &w.v);
-  s += mbedtls_mpi_mod_mpi(&u1.v, &u1.v, &g.v.N);
-  s += mbedtls_mpi_mul_mpi(&u2.v, &r.v, &w.v);
-  s += mbedtls_mpi_mod_mpi(&u2.v, &u2.v, &g.v.N);
-  // ecp_mul refuses a zero scalar; u1 = 0 means e = 0 mod n, which a
-  // SHA-256 output hits with probability 2^-256: refused.
-  if (!s.ok || mbedtls_mpi_cmp_int(&u1.v, 0) == 0) return false;
-  // Nothing here is secret; the DRBG only feeds mbedTLS's point blinding.
-  const Bytes seed[] = {bytes_of(h), std::as_bytes(std::span(sig)), label_bytes()};
-  HmacDrbg<Sha512> blinding(seed);
-  s += mbedtls_ecp_mul(&g.v, &a.v, &u1.v, &g.v.G, HmacDrbg<Sha512>::random, &blinding);
-  if (s.ok) s += mbedtls_ecp_mul(&g.v, &b.v, &u2.v, &q.v, HmacDrbg<Sha512>::random, &blinding);
-  // 1·A + 1·B: muladd's scalar-1 shortcut copies the points, so this is a
-  // plain point addition (and needs no RNG).
-  s += mbedtls_mpi_lset(&one.v, 1);
-  if (s.ok) s += mbedtls_ecp_muladd(&g.v, &sum.v, &one.v, &a.v, &one.v, &b.v);
-  if (!s.ok || mbedtls_ecp_is_zero(&sum.v)) return false;
-  s += mbedtls_mpi_mod_mpi(&v.v, &sum.v.X, &g.v.N);
-  return s.ok && mbedtls_mpi_cmp_mpi(&v.v, &r.v) == 0;
+  uint8_t e[32];
+  return message_scalar(message, h, e) && p256_impl::ecdsa_verify(pub, e, sig);
 }
 
 }  // namespace p256

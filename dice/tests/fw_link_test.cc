@@ -1,9 +1,10 @@
-// The firmware's link, on the host: this test is linked like pvmfw is, with
-// Debian's static libmbedcrypto.a, entry/rt/mbedtls_ct.cc and
-// fw/mbedtls_ecp_stubs.cc linked whole, so hmac_drbg.o, md.o and
-// constant_time.o are never pulled (a duplicate-symbol link error says one
-// was). It then runs every P-256 operation and a whole DICE layer: were
-// mbedTLS's internal RNG ever used, the failing stubs would make them fail.
+// The firmware's link of dice/, on the host: this test is linked with
+// Debian's static libmbedcrypto.a and fw_link_guard.cc (linked whole), so
+// the link fails if dice/ pulls anything but sha256.o, sha512.o and
+// platform_util.o (ecp.o, bignum.o, md.o, hmac_drbg.o, constant_time.o ...
+// each collide with a guard symbol). It then runs a whole DICE layer and
+// verifies the chain it made: key derivation, signing and verification, all
+// on p256.cc.
 #include <gtest/gtest.h>
 
 #include <array>
@@ -16,7 +17,7 @@
 namespace dice {
 namespace {
 
-TEST(FirmwareLink, WholeLayerWithoutMbedtlsInternalRng) {
+TEST(FirmwareLink, WholeLayerWithShaOnlyFromMbedtls) {
   std::array<uint8_t, 32> uds{};
   uds.fill(0x42);
   std::vector<std::byte> previous(kHandoverRegionSize), next(kHandoverRegionSize);

@@ -1,24 +1,26 @@
-// The primitives DICE needs, over mbedTLS 2.28's SHA-256/SHA-512 and its
-// P-256 group arithmetic (ecp.o, bignum.o) only.
+// The primitives DICE needs: SHA-256/SHA-512 from mbedTLS 2.28, everything
+// else written here.
 //
 // Why not mbedTLS's own HMAC/HKDF/ECDSA: in the firmware, md.o (which
 // mbedtls_hkdf, mbedtls_md_hmac and mbedtls_ecdsa_sign_det_ext need) drags
-// every digest and file I/O in; see entry/rt/mbedtls_ct.cc and
-// ../shared/reference/toolchain.md. So HMAC (RFC 2104), HKDF (RFC 5869),
-// HMAC_DRBG (NIST SP 800-90A §10.1.2, no reseed) and ECDSA with RFC 6979
-// deterministic nonces are written here, and only mbedtls_sha256_*,
-// mbedtls_sha512_*, mbedtls_ecp_* and mbedtls_mpi_* are called. Every ecp_mul
-// gets an explicit blinding RNG (an HMAC_DRBG seeded from the scalar, as
-// mbedTLS's own internal RNG is), so mbedTLS's internal-RNG path (which would
-// need hmac_drbg.o and md.o) is never taken; the firmware satisfies those
-// references with failing stubs (fw/mbedtls_ecp_stubs.cc).
+// every digest and file I/O in (../shared/reference/toolchain.md), and its
+// ecp/bignum P-256 costs about 30 KiB and 8 million instructions per
+// scalar multiplication. So HMAC (RFC 2104), HKDF (RFC 5869), HMAC_DRBG
+// (NIST SP 800-90A §10.1.2, no reseed) and ECDSA with RFC 6979 deterministic
+// nonces are written in crypto.cc, over the project's own P-256 arithmetic
+// (p256.cc: 4x64-bit limbs, Montgomery multiplication, complete projective
+// formulas, a 2 KiB precomputed comb for multiples of G; constant time in
+// private keys and nonces). Only mbedtls_sha256_* and mbedtls_sha512_* are
+// called (the dice_mbedtls_imports test checks it).
 //
-// Secrets: every intermediate buffer (HMAC pads, DRBG state, scalars, nonces)
-// is wiped with base::secure_wipe; mbedTLS contexts are freed with their
-// _free functions, which zeroize (sha*_free, mpi_free, ecp_point_free).
+// Secrets: every intermediate buffer (HMAC pads, DRBG state, scalars, nonces,
+// the point arithmetic's accumulators and temporaries) is wiped with
+// base::secure_wipe; mbedTLS SHA contexts are freed with their zeroizing
+// _free functions.
 //
-// Failures are mbedTLS failing (allocation in bignum): `false` or
-// Error::kCryptoFailure. Outputs are then unspecified; callers discard them.
+// Failures: a digest failing (mbedTLS refusing its arguments, which these
+// never pass) or a key out of range: `false` or Error::kCryptoFailure.
+// Outputs are then unspecified; callers discard them.
 #pragma once
 
 #include <cstddef>
@@ -59,16 +61,18 @@ using PrivateKeyView = std::span<const uint8_t, kPrivateKeySize>;
 [[nodiscard]] std::expected<void, Error> private_key_from_seed(
     std::span<const uint8_t, kPrivateKeySeedSize> seed, std::span<uint8_t, kPrivateKeySize> priv);
 
-// Q = d·G, as x || y.
+// Q = d·G, as x || y; kCryptoFailure unless d is in [1, n-1].
 [[nodiscard]] std::expected<void, Error> public_key(PrivateKeyView priv, PublicKey& pub);
 
 // ECDSA over SHA-256(concatenation of `message`) with the RFC 6979 §3.2
-// nonce (HMAC-SHA-256): deterministic, r || s.
+// nonce (HMAC-SHA-256): deterministic, r || s. Constant time in the private
+// key and the nonce.
 [[nodiscard]] std::expected<void, Error> sign(PrivateKeyView priv, std::span<const Bytes> message,
                                               Signature& sig);
 
 // True when `sig` is a valid ECDSA P-256/SHA-256 signature of `message` by
-// `pub` (which must be a point on the curve).
+// `pub` (which must be a point on the curve, coordinates below p); r and s
+// must be in [1, n-1]. Variable time (all inputs are public).
 [[nodiscard]] bool verify(const PublicKey& pub, std::span<const Bytes> message,
                           const Signature& sig);
 
