@@ -3,12 +3,11 @@
 // callers may rely on).
 #include "dice/crypto.h"
 
-#include <mbedtls/sha256.h>
-#include <mbedtls/sha512.h>
 
 #include <algorithm>
 #include <cstring>
 
+#include "base/sha2.h"
 #include "p256.h"
 
 namespace dice {
@@ -16,7 +15,6 @@ namespace {
 
 namespace p256_impl = internal::p256;
 
-const unsigned char* uchars(Bytes b) { return reinterpret_cast<const unsigned char*>(b.data()); }
 
 template <size_t N>
 Bytes bytes_of(const uint8_t (&a)[N]) {
@@ -24,50 +22,19 @@ Bytes bytes_of(const uint8_t (&a)[N]) {
 }
 
 // ---- Digests ----------------------------------------------------------------------
-// A failing mbedTLS call (only possible for invalid arguments, which these
-// never pass) sticks in `ok` and fails the digest.
+// base/sha2.h's contexts (which wipe themselves), with the interface the
+// templates below use; they cannot fail.
 
-struct Sha256 {
-  static constexpr size_t kBlock = 64;
-  static constexpr size_t kOut = 32;
-  Sha256() {
-    mbedtls_sha256_init(&ctx);
-    ok = mbedtls_sha256_starts_ret(&ctx, /*is224=*/0) == 0;
-  }
-  ~Sha256() { mbedtls_sha256_free(&ctx); }  // zeroizes the context
-  Sha256(const Sha256&) = delete;
-  Sha256& operator=(const Sha256&) = delete;
-  void update(Bytes b) {
-    if (ok && !b.empty()) ok = mbedtls_sha256_update_ret(&ctx, uchars(b), b.size()) == 0;
-  }
+template <class Base>
+struct Digest : Base {
+  void update(Bytes b) { Base::update(b); }
   bool finish(uint8_t* out) {
-    if (ok) ok = mbedtls_sha256_finish_ret(&ctx, out) == 0;
-    return ok;
+    Base::finish(std::span<uint8_t, Base::kOut>(out, Base::kOut));
+    return true;
   }
-  mbedtls_sha256_context ctx;
-  bool ok;
 };
-
-struct Sha512 {
-  static constexpr size_t kBlock = 128;
-  static constexpr size_t kOut = 64;
-  Sha512() {
-    mbedtls_sha512_init(&ctx);
-    ok = mbedtls_sha512_starts_ret(&ctx, /*is384=*/0) == 0;
-  }
-  ~Sha512() { mbedtls_sha512_free(&ctx); }  // zeroizes the context
-  Sha512(const Sha512&) = delete;
-  Sha512& operator=(const Sha512&) = delete;
-  void update(Bytes b) {
-    if (ok && !b.empty()) ok = mbedtls_sha512_update_ret(&ctx, uchars(b), b.size()) == 0;
-  }
-  bool finish(uint8_t* out) {
-    if (ok) ok = mbedtls_sha512_finish_ret(&ctx, out) == 0;
-    return ok;
-  }
-  mbedtls_sha512_context ctx;
-  bool ok;
-};
+using Sha256 = Digest<base::sha2::Sha256>;
+using Sha512 = Digest<base::sha2::Sha512>;
 
 template <class H>
 bool digest(std::span<const Bytes> parts, uint8_t* out) {

@@ -14,6 +14,8 @@
 #include "entry/entropy.h"
 #include "entry/fail.h"
 #include "entry/mmu.h"
+#include "base/sha2.h"
+#include "base/sha2_armv8.h"
 #include "base/wipe.h"
 #include "dice/config.h"
 #include "dice/dice.h"
@@ -25,7 +27,6 @@
 #include "hvc/psci.h"
 #include "hvc/smccc.h"
 #include "memory/tracker.h"
-#include "verify/hash_armv8.h"
 #include "verify/verify.h"
 
 extern "C" {
@@ -80,9 +81,6 @@ verify::VerifiedPayload verify_payload(const fdt::VmPlatform& platform) {
   const auto& kernel = *platform.kernel;
   map_payload_readonly(kernel, "kernel");
   if (platform.initrd) map_payload_readonly(*platform.initrd, "initrd");
-  if (const auto* armv8 = verify::armv8_hash_backend(read_id_aa64isar0())) {
-    verify::set_hash_backend(*armv8);
-  }
   verify::PayloadInputs in;
   in.kernel = bytes_of(kernel);
   if (platform.initrd) in.initrd = bytes_of(*platform.initrd);
@@ -96,7 +94,7 @@ verify::VerifiedPayload verify_payload(const fdt::VmPlatform& platform) {
   }
   console::print("pvmfw: payload verified: %s, rollback index %lu, hashing: %s\n",
                  verify::to_string(verified->algorithm), verified->rollback_index,
-                 verify::hash_backend().name);
+                 base::sha2::engine().name);
   print_digest("boot", verified->kernel);
   if (verified->initrd) {
     print_digest(verified->debug_initrd ? "initrd_debug" : "initrd_normal", *verified->initrd);
@@ -268,12 +266,12 @@ size_t rebuild_device_tree(const fdt::Tree& input, const fdt::VmPlatform& platfo
 
 extern "C" char __text_start[], __text_end[];
 
-// Hashes pieces of pvmfw's own text with the Armv8 backend and with mbedTLS,
-// at lengths around every block and padding boundary, whole and split in two.
+// Hashes pieces of pvmfw's own text with the Armv8 engine and the portable
+// one, at lengths around every block and padding boundary, whole and split.
 void hash_self_test() {
-  const auto* armv8 = verify::armv8_hash_backend(read_id_aa64isar0());
+  const auto* armv8 = base::sha2::armv8_engine(read_id_aa64isar0());
   if (armv8 == nullptr) fail::boot_failed(Reason::kTestHook, "no SHA instructions on this CPU");
-  const auto& reference = verify::mbedtls_hash_backend();
+  const auto& reference = base::sha2::portable_engine();
   const std::span<const std::byte> text(reinterpret_cast<const std::byte*>(__text_start),
                                         static_cast<size_t>(__text_end - __text_start));
   static constexpr size_t kLengths[] = {0,   1,   3,   55,  56,  63,   64,   65,   111,  112,
@@ -282,16 +280,23 @@ void hash_self_test() {
   for (size_t len : kLengths) {
     for (size_t split : {size_t{0}, len / 3}) {
       const std::span<const std::byte> parts[] = {text.first(split), text.subspan(split, len - split)};
-      uint8_t a[64], b[64];
-      armv8->sha256(parts, a);
-      reference.sha256(parts, b);
-      if (memcmp(a, b, 32) != 0) fail::boot_failed(Reason::kTestHook, "SHA-256 differs at %zu", len);
-      armv8->sha512(parts, a);
-      reference.sha512(parts, b);
-      if (memcmp(a, b, 64) != 0) fail::boot_failed(Reason::kTestHook, "SHA-512 differs at %zu", len);
+      uint8_t a256[32], b256[32], a512[64], b512[64];
+      base::sha2::use_engine(*armv8);
+      base::sha2::sha256(parts, a256);
+      base::sha2::sha512(parts, a512);
+      base::sha2::use_engine(reference);
+      base::sha2::sha256(parts, b256);
+      base::sha2::sha512(parts, b512);
+      if (memcmp(a256, b256, 32) != 0) {
+        fail::boot_failed(Reason::kTestHook, "SHA-256 differs at %zu", len);
+      }
+      if (memcmp(a512, b512, 64) != 0) {
+        fail::boot_failed(Reason::kTestHook, "SHA-512 differs at %zu", len);
+      }
       cases += 2;
     }
   }
+  base::sha2::use_engine(*armv8);
   console::print("pvmfw: hash self-test: %u cases, %s == %s\n", cases, armv8->name, reference.name);
 }
 
@@ -330,6 +335,11 @@ void run_test_hook(const fdt::Tree& tree) {
 
 extern "C" [[noreturn]] void pvmfw_main(uint64_t dt_arg, uint64_t el) {
   console::print("\npvmfw " PVMFW_VERSION " (qemu-virt): protected VM firmware, EL%lu\n", el);
+  // Every digest from here on (payload, DICE) uses the SHA instructions when
+  // the CPU has them.
+  if (const auto* armv8 = base::sha2::armv8_engine(read_id_aa64isar0())) {
+    base::sha2::use_engine(*armv8);
+  }
 
   // The input DT: the hypervisor's x0, else where QEMU/-dtb put it. Only the
   // DT window is mapped; a DT anywhere else is refused.

@@ -11,7 +11,6 @@ ENTRY(_start)
 
 #define STACK_SIZE (48 * 1024)
 #define EXC_STACK_SIZE (8 * 1024)
-#define HEAP_SIZE (64 * 1024)
 #define PAGE 4096
 
 MEMORY {
@@ -79,13 +78,6 @@ SECTIONS {
     *(COMMON)
     . = ALIGN(16);
     __bss_end = .;
-  } >scratch
-
-  /* The bounded heap behind picolibc's malloc (used by mbedTLS bignum only). */
-  .heap (NOLOAD) : ALIGN(PAGE) {
-    __heap_start = .;
-    . += HEAP_SIZE;
-    __heap_end = .;
   } >scratch
 
   /* Stacks, each with an unmapped guard page below it. */

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <string_view>
 
+#include "base/sha2.h"
+
 namespace verify::avb {
 namespace {
 
@@ -80,11 +82,10 @@ bool ct_equal(Bytes a, Bytes b) {
 }
 
 void digest(HashAlgorithm a, std::span<const Bytes> parts, std::span<uint8_t, 64> out) {
-  const HashBackend& backend = hash_backend();
   if (a == HashAlgorithm::kSha256) {
-    backend.sha256(parts, out.data());
+    base::sha2::sha256(parts, out.first<32>());
   } else {
-    backend.sha512(parts, out.data());
+    base::sha2::sha512(parts, out);
   }
 }
 

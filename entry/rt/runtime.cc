@@ -62,5 +62,6 @@ inline namespace __1 {
 }  // namespace __1
 }  // namespace std
 
-// Placement new is header-only; plain new/delete do not exist in the firmware
-// (no heap yet): using them is a link error, not a runtime surprise.
+// Placement new is header-only; plain new/delete and malloc do not exist in
+// the firmware (there is no heap: every buffer is static or on the stack):
+// using them is a link error, not a runtime surprise.

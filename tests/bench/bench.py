@@ -126,7 +126,7 @@ def main() -> int:
          f"{r['run_init_ms_direct_kernel']:.1f}", ""),
         ("  ratio", f"{ratio:.3f}" if ratio else "n/a", "<= 1.06"),
         ("pvmfw.bin size", f"{r['pvmfw_bin_bytes'] / 1024:.1f} KiB", "<= 128 KiB"),
-        ("writable RAM (data, bss, heap, stacks, page tables)",
+        ("writable RAM (data, bss, stacks, page tables)",
          f"{r['writable_ram_bytes'] / 1024:.1f} KiB", "<= 256 KiB"),
     ]
     w = max(len(a) for a, _, _ in rows)

@@ -105,16 +105,4 @@ struct PayloadInputs {
 
 [[nodiscard]] std::expected<VerifiedPayload, Failure> verify_payload(const PayloadInputs& in);
 
-// Digest backends. The default is mbedTLS; the firmware installs the ARMv8
-// SHA-instruction backend when ID_AA64ISAR0_EL1 says it exists. A backend
-// hashes the concatenation of `parts` into `out` (32 or 64 bytes).
-struct HashBackend {
-  const char* name;
-  void (*sha256)(std::span<const std::span<const std::byte>> parts, uint8_t* out);
-  void (*sha512)(std::span<const std::span<const std::byte>> parts, uint8_t* out);
-};
-const HashBackend& mbedtls_hash_backend();
-void set_hash_backend(const HashBackend& backend);
-const HashBackend& hash_backend();
-
 }  // namespace verify

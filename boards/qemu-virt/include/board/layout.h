@@ -27,7 +27,7 @@
 #define BOARD_DT_MAX_SIZE 0x00200000
 
 /* pvmfw's window in RAM, 2 MiB, never given to the payload as code or data:
- *   BOARD_SCRATCH_BASE  pvmfw's own RAM (data, bss, heap, page tables, stacks;
+ *   BOARD_SCRATCH_BASE  pvmfw's own RAM (data, bss, page tables, stacks;
  *                       the link map keeps it below BOARD_CONFIG_BASE), wiped
  *                       before the jump
  *   BOARD_CONFIG_BASE   the configuration blob from the VMM ("pvmf": the
