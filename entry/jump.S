@@ -1,7 +1,8 @@
 /*
  * pvmfw_jump(entry, dt): hand the VM to the payload per the arm64 boot
  * protocol (Linux Documentation/arch/arm64/booting.rst §4): MMU off, D-cache
- * off and cleaned to the point of coherency for everything pvmfw wrote,
+ * off and everything pvmfw wrote cleaned to the point of coherency (its
+ * scratch here, the rest by its writers),
  * x0 = DT, x1..x3 = 0, primary CPU, interrupts masked.
  *
  * pvmfw's scratch RAM (data, bss, stacks, page tables) is cleaned and
@@ -25,7 +26,9 @@ pvmfw_jump:
   mov x19, x0
   mov x20, x1
 
-  /* Clean+invalidate scratch and the DT window to PoC (DC CIVAC by line). */
+  /* Clean+invalidate scratch to PoC (DC CIVAC by line). The DT, the
+   * handover and the wiped config blob were cleaned by their writers
+   * (mmu::clean_to_poc). */
   mrs x3, ctr_el0
   ubfx x3, x3, #16, #4
   mov x4, #4
@@ -33,15 +36,6 @@ pvmfw_jump:
   sub x22, x21, #1
   adr_l x1, __scratch_start
   adr_l x2, __scratch_end
-  bl civac_range
-  ldr x1, =BOARD_DT_BASE
-  ldr x2, =(BOARD_DT_BASE + BOARD_DT_MAX_SIZE)
-  bl civac_range
-  ldr x1, =BOARD_HANDOVER_BASE
-  ldr x2, =(BOARD_HANDOVER_BASE + BOARD_HANDOVER_SIZE)
-  bl civac_range
-  ldr x1, =BOARD_CONFIG_BASE     /* wiped by pvmfw_main: the zeros must reach RAM */
-  ldr x2, =(BOARD_CONFIG_BASE + BOARD_CONFIG_MAX_SIZE)
   bl civac_range
   dsb sy
 

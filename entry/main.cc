@@ -190,6 +190,9 @@ size_t derive_vm_layer(const verify::VerifiedPayload& verified,
   fail::mark_secrets_live();
   auto* config_area = reinterpret_cast<std::byte*>(BOARD_CONFIG_BASE);
   auto config = dice::parse_config({config_area, BOARD_CONFIG_MAX_SIZE});
+  // What holds the previous stage's secrets: the blob (its entries lie
+  // within total_size), or the whole window when it is not one.
+  const size_t secret_extent = config ? config->total_size : BOARD_CONFIG_MAX_SIZE;
   if (!config) {
     base::secure_wipe(config_area, BOARD_CONFIG_MAX_SIZE);
     fail::boot_failed(Reason::kInvalidConfigData, "%s", dice::to_string(config.error()));
@@ -203,19 +206,22 @@ size_t derive_vm_layer(const verify::VerifiedPayload& verified,
   m.debug = verified.debug_initrd;
   m.security_version = verified.rollback_index;
   if (auto r = dice::pvmfw::set_instance(m, instance_id); !r) {
-    base::secure_wipe(config_area, BOARD_CONFIG_MAX_SIZE);
+    base::secure_wipe(config_area, secret_extent);
     fail::boot_failed(Reason::kSecretDerivationFailed, "%s", dice::to_string(r.error()));
   }
   std::array<std::byte, dice::pvmfw::kMaxConfigDescriptorSize> descriptor{};
   dice::InputValues in;
   if (auto r = dice::pvmfw::make_inputs(m, descriptor, in); !r) {
-    base::secure_wipe(config_area, BOARD_CONFIG_MAX_SIZE);
+    base::secure_wipe(config_area, secret_extent);
     fail::boot_failed(Reason::kSecretDerivationFailed, "%s", dice::to_string(r.error()));
   }
   std::span<std::byte> out(reinterpret_cast<std::byte*>(BOARD_HANDOVER_BASE), BOARD_HANDOVER_SIZE);
   auto written = dice::handover_main_flow(config->dice_handover(), in, dice::CertOptions{}, out);
-  // The previous stage's secrets are not needed any more, whatever happened.
-  base::secure_wipe(config_area, BOARD_CONFIG_MAX_SIZE);
+  // The previous stage's secrets are not needed any more, whatever happened;
+  // the zeros and the new handover must reach RAM for the payload.
+  base::secure_wipe(config_area, secret_extent);
+  mmu::clean_to_poc(BOARD_CONFIG_BASE, secret_extent);
+  mmu::clean_to_poc(BOARD_HANDOVER_BASE, BOARD_HANDOVER_SIZE);
   if (!written) {
     const Reason r = dice::error_class(written.error()) == dice::ErrorClass::kInvalidHandover
                          ? Reason::kInvalidBcc
@@ -251,6 +257,7 @@ size_t rebuild_device_tree(const fdt::Tree& input, const fdt::VmPlatform& platfo
   auto* window = reinterpret_cast<std::byte*>(BOARD_DT_BASE);
   memmove(window, out.data(), *built);
   memset(window + *built, 0, in_end + *built - (BOARD_DT_BASE + *built));
+  mmu::clean_to_poc(BOARD_DT_BASE, in_end + *built - BOARD_DT_BASE);
   return *built;
 }
 

@@ -15,4 +15,10 @@ namespace mmu {
 [[nodiscard]] std::expected<void, memory::Error> map(uint64_t addr, uint64_t size,
                                                      memory::Attr attr);
 
+// DC CIVAC over [addr, addr + size), then DSB: what pvmfw wrote there reaches
+// RAM (the point of coherency) and no line of it stays cached, so the payload,
+// which starts with caches off, reads it. Every writer of memory the payload
+// sees calls this for what it wrote; jump.S does the same for pvmfw's scratch.
+void clean_to_poc(uint64_t addr, uint64_t size);
+
 }  // namespace mmu
