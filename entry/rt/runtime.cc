@@ -33,16 +33,6 @@ void* __memset_chk(void* dst, int c, size_t n, size_t dst_len) {
   return memset(dst, c, n);
 }
 
-// stdio as Debian's mbedTLS objects reference it: only from their self-test
-// and file helpers, which pvmfw never calls. Defined here so picolibc's FILE
-// machinery (which needs an OS) is not linked; each reports failure.
-struct FILE;
-int __printf_chk(int, const char*, ...) { return -1; }
-int putchar(int) { return -1; }
-int puts(const char*) { return -1; }
-char* fgets(char*, int, FILE*) { return nullptr; }
-size_t fwrite(const void*, size_t, size_t, FILE*) { return 0; }
-
 // C++ runtime hooks a freestanding image still needs.
 [[noreturn]] void abort() {
   fail::boot_failed(fail::Reason::kInternalError, "abort() called");
