@@ -55,6 +55,8 @@ def main() -> int:
         ap.add_argument(a, required=True)
     ap.add_argument("--json")
     args = ap.parse_args()
+    # pvm run finds busybox (the demo initramfs) and the kernel through it.
+    os.environ["PVM_GUEST_DIR"] = args.guest_dir
     results = {}
     with tempfile.TemporaryDirectory(prefix="pvm-bench-") as tmp:
         def sign(src, dst):
