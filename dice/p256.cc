@@ -4,13 +4,14 @@
 //
 // Numbers are four 64-bit limbs, least significant first. Both moduli (the
 // field prime p and the group order n) use Montgomery multiplication with
-// R = 2^256, products in unsigned __int128 and one final conditional
-// subtraction: for n the generic interleaved form (CIOS), for p a full
-// product followed by a reduction that uses p's shape (shifts instead of
-// multiplications by p). Field elements are kept in Montgomery form
-// (a·R mod p); scalars are in plain form except inside sign/verify, where
-// mont_mul(a, b·R) gives a·b directly. Inversion is Fermat's (a^(m-2)) with
-// the public exponent scanned 4 bits at a time.
+// R = 2^256 in the interleaved form (CIOS), products in unsigned __int128
+// added in split carry chains, and one final conditional subtraction; for p
+// the reduction uses p's shape (shifts instead of multiplications by p), and
+// squarings have their own code (10 limb products instead of 16). Field
+// elements are kept in Montgomery form (a·R mod p); scalars are in plain form
+// except inside sign/verify, where mont_mul(a, b·R) gives a·b directly.
+// Inversion is Fermat's (a^(m-2)): for p by a fixed addition chain, for n
+// with the public exponent scanned 4 bits at a time.
 //
 // Points are projective (X:Y:Z), Z = 0 the point at infinity, and are added
 // and doubled with the complete formulas for a = -3 of Renes, Costello and
@@ -119,14 +120,16 @@ P256_INLINE void select(Limbs& r, const Limbs& a, uint64_t mask) {
 }
 
 // r = t + hi·2^256 reduced once: for t + hi·2^256 < 2m, the value mod m.
-// r may alias t.
+// r may alias t. Subtracts m, then adds back m & mask (mask all ones when
+// that borrowed): one carry chain instead of a select per limb.
 P256_INLINE void reduce_once(Limbs& r, const Limbs& t, uint64_t hi, const Limbs& m) {
   Limbs d{};
   uint64_t borrow = 0;
   P256_UNROLL for (size_t i = 0; i < 4; ++i) d[i] = subb(t[i], m[i], borrow);
   subb(hi, 0, borrow);  // borrow now says t + hi·2^256 < m
-  const uint64_t keep = value_barrier(0 - borrow);
-  P256_UNROLL for (size_t i = 0; i < 4; ++i) r[i] = (t[i] & keep) | (d[i] & ~keep);
+  const uint64_t mask = value_barrier(0 - borrow);
+  uint64_t carry = 0;
+  P256_UNROLL for (size_t i = 0; i < 4; ++i) r[i] = addc(d[i], m[i] & mask, carry);
 }
 
 Limbs from_be(In32 b) {
@@ -148,36 +151,38 @@ struct Modulus {
   Limbs rr;     // R^2 mod m
 };
 
-// r = a·b·R^-1 mod m, for a, b < m; r may alias a or b.
-P256_INLINE void mont_mul(Limbs& r, const Limbs& a, const Limbs& b, const Modulus& mod) {
-  uint64_t t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0;
-  P256_UNROLL for (size_t i = 0; i < 4; ++i) {
-    // t += a·b[i]
-    u128 acc = static_cast<u128>(a[0]) * b[i] + t0;
-    t0 = static_cast<uint64_t>(acc);
-    acc = static_cast<u128>(a[1]) * b[i] + t1 + static_cast<uint64_t>(acc >> 64);
-    t1 = static_cast<uint64_t>(acc);
-    acc = static_cast<u128>(a[2]) * b[i] + t2 + static_cast<uint64_t>(acc >> 64);
-    t2 = static_cast<uint64_t>(acc);
-    acc = static_cast<u128>(a[3]) * b[i] + t3 + static_cast<uint64_t>(acc >> 64);
-    t3 = static_cast<uint64_t>(acc);
-    acc = static_cast<u128>(t4) + static_cast<uint64_t>(acc >> 64);
-    t4 = static_cast<uint64_t>(acc);
-    const uint64_t t5 = static_cast<uint64_t>(acc >> 64);
-    // t = (t + q·m) / 2^64, with q making the low limb zero
-    const uint64_t q = t0 * mod.m0;
-    acc = static_cast<u128>(q) * mod.m[0] + t0;
-    acc = static_cast<u128>(q) * mod.m[1] + t1 + static_cast<uint64_t>(acc >> 64);
-    t0 = static_cast<uint64_t>(acc);
-    acc = static_cast<u128>(q) * mod.m[2] + t2 + static_cast<uint64_t>(acc >> 64);
-    t1 = static_cast<uint64_t>(acc);
-    acc = static_cast<u128>(q) * mod.m[3] + t3 + static_cast<uint64_t>(acc >> 64);
-    t2 = static_cast<uint64_t>(acc);
-    acc = static_cast<u128>(t4) + static_cast<uint64_t>(acc >> 64);
-    t3 = static_cast<uint64_t>(acc);
-    t4 = t5 + static_cast<uint64_t>(acc >> 64);
+// t[0, 5) += a·b, returning what is carried out of t[4]. The four products'
+// low halves go into t[0, 4) in one carry chain and their high halves into
+// t[1, 5) in a second, so that each chain is one adds/adcs run (a carry per
+// limb through 128-bit sums costs about twice the instructions).
+P256_INLINE uint64_t mul_add_row(uint64_t* t, const Limbs& a, uint64_t b) {
+  uint64_t lo[4], hi[4];
+  P256_UNROLL for (size_t j = 0; j < 4; ++j) {
+    const u128 p = static_cast<u128>(a[j]) * b;
+    lo[j] = static_cast<uint64_t>(p);
+    hi[j] = static_cast<uint64_t>(p >> 64);
   }
-  reduce_once(r, Limbs{t0, t1, t2, t3}, t4, mod.m);  // t < 2m
+  uint64_t c = 0;
+  P256_UNROLL for (size_t j = 0; j < 4; ++j) t[j] = addc(t[j], lo[j], c);
+  t[4] = addc(t[4], hi[3], c);
+  uint64_t d = 0;
+  P256_UNROLL for (size_t j = 0; j < 3; ++j) t[j + 1] = addc(t[j + 1], hi[j], d);
+  t[4] = addc(t[4], 0, d);
+  return c + d;
+}
+
+// r = a·b·R^-1 mod m, for a, b < m; r may alias a or b. Operand scanning with
+// the reduction interleaved (CIOS): after step i, t[i + 1, i + 6) holds
+// (a·(b mod 2^(64(i + 1))) + q·m)/2^(64(i + 1)) < 2m, so adding a·b[i + 1]
+// < m·2^64 to it stays below 2^320 (p and n are below 2^256 - 2^192).
+P256_INLINE void mont_mul(Limbs& r, const Limbs& a, const Limbs& b, const Modulus& mod) {
+  uint64_t t[9] = {};
+  P256_UNROLL for (size_t i = 0; i < 4; ++i) {
+    (void)mul_add_row(t + i, a, b[i]);  // below 2^320: no carry out
+    const uint64_t q = t[i] * mod.m0;   // makes t[i] zero
+    t[i + 5] = mul_add_row(t + i, mod.m, q);
+  }
+  reduce_once(r, Limbs{t[4], t[5], t[6], t[7]}, t[8], mod.m);  // t < 2m
 }
 
 P256_INLINE void mod_add(Limbs& r, const Limbs& a, const Limbs& b, const Modulus& mod) {
@@ -255,7 +260,6 @@ constexpr Limbs minus_two(const Limbs& m) {
   for (size_t i = 0; i < 4; ++i) e[i] = subb(m[i], i == 0 ? 2 : 0, borrow);
   return e;
 }
-constexpr Limbs kPMinus2 = minus_two(kP.m);
 constexpr Limbs kNMinus2 = minus_two(kN.m);
 
 constexpr Limbs to_mont(const Limbs& a, const Modulus& mod) {
@@ -277,43 +281,129 @@ struct Fe {
 // The field operations are out of line (one copy each; a multiplication by
 // G calls them about a thousand times), the limb helpers inside them inline.
 
-// mont_mul for p, with the reduction written for p's shape: m0 = 1, so the
-// quotient digit q is the low limb itself, and q·p = q·2^256 - q·2^224 +
-// q·2^192 + q·2^96 - q cancels that limb and adds q·2^96 and
-// q·(2^64 - 2^32 + 1)·2^192 above it (shifts and one 64x64 product).
+// Montgomery multiplication and squaring for p, with the reduction written
+// for p's shape: m0 = 1, so the quotient digit q is the low limb itself, and
+// q·p = q·2^256 - q·2^224 + q·2^192 + q·2^96 - q cancels that limb and adds
+// q·2^96 and q·(2^64 - 2^32 + 1)·2^192 above it: shifts and one 64x64
+// product in one carry chain. t[0, 5) += t[0]·p (limb 0 becomes zero) with
+// `in` (<= 1) added to limb 4; returns the carry out of limb 4.
+P256_INLINE uint64_t p_reduce_step(uint64_t* t, uint64_t in) {
+  const uint64_t q = t[0];
+  const u128 high = static_cast<u128>(q) * kP.m[3];
+  const uint64_t top = static_cast<uint64_t>(high >> 64) + in;  // < 2^64 - 2^32 + 2
+  uint64_t carry = 0;
+  t[1] = addc(t[1], q << 32, carry);
+  t[2] = addc(t[2], q >> 32, carry);
+  t[3] = addc(t[3], static_cast<uint64_t>(high), carry);
+  t[4] = addc(t[4], top, carry);
+  return carry;
+}
+
+// r = a·b·R^-1 mod p (mont_mul for p, the reduction steps interleaved).
 [[gnu::noinline]] void fe_mul_limbs(Limbs& r, const Limbs& a, const Limbs& b) {
-  uint64_t t[8] = {};
-  P256_UNROLL for (size_t i = 0; i < 4; ++i) {  // t = a·b
-    uint64_t carry = 0;
-    P256_UNROLL for (size_t j = 0; j < 4; ++j) {
-      const u128 p = static_cast<u128>(a[j]) * b[i] + t[i + j] + carry;
-      t[i + j] = static_cast<uint64_t>(p);
-      carry = static_cast<uint64_t>(p >> 64);
-    }
-    t[i + 4] = carry;
+  uint64_t t[9] = {};
+  P256_UNROLL for (size_t i = 0; i < 4; ++i) {
+    (void)mul_add_row(t + i, a, b[i]);  // below 2^320 (see mont_mul)
+    t[i + 5] = p_reduce_step(t + i, 0);
   }
-  uint64_t top = 0;                             // t[8]
-  P256_UNROLL for (size_t i = 0; i < 4; ++i) {  // t = (t + q·p) / 2^64, four times
-    const uint64_t q = t[i];
-    const u128 high = static_cast<u128>(q) * kP.m[3];
-    uint64_t carry = 0;
-    t[i + 1] = addc(t[i + 1], q << 32, carry);
-    t[i + 2] = addc(t[i + 2], q >> 32, carry);
-    t[i + 3] = addc(t[i + 3], static_cast<uint64_t>(high), carry);
-    t[i + 4] = addc(t[i + 4], static_cast<uint64_t>(high >> 64), carry);
-    P256_UNROLL for (size_t k = i + 5; k < 8; ++k) t[k] = addc(t[k], 0, carry);
-    top += carry;
+  reduce_once(r, Limbs{t[4], t[5], t[6], t[7]}, t[8], kP.m);  // < 2p
+}
+
+P256_INLINE void mul_wide(uint64_t a, uint64_t b, uint64_t& lo, uint64_t& hi) {
+  const u128 p = static_cast<u128>(a) * b;
+  lo = static_cast<uint64_t>(p);
+  hi = static_cast<uint64_t>(p >> 64);
+}
+
+// r = a·a·R^-1 mod p: the six products a_i·a_j (i < j) once, doubled, plus
+// the four squares (10 products instead of 16), then the four reduction steps.
+[[gnu::noinline]] void fe_sqr_limbs(Limbs& r, const Limbs& a) {
+  uint64_t t[8];
+  uint64_t lo, hi, lo2, hi2, lo3, hi3;
+  uint64_t c = 0;
+  mul_wide(a[0], a[1], t[1], hi);  // a0·(a1, a2, a3) into t[1, 5)
+  mul_wide(a[0], a[2], lo2, hi2);
+  mul_wide(a[0], a[3], lo3, hi3);
+  t[2] = addc(hi, lo2, c);
+  t[3] = addc(hi2, lo3, c);
+  t[4] = hi3 + c;
+  mul_wide(a[1], a[2], lo2, hi2);  // a1·(a2, a3) into t[3, 6)
+  mul_wide(a[1], a[3], lo3, hi3);
+  c = 0;
+  t[3] = addc(t[3], lo2, c);
+  t[4] = addc(t[4], lo3, c);
+  t[5] = hi3 + c;
+  c = 0;
+  t[4] = addc(t[4], hi2, c);
+  t[5] += c;
+  mul_wide(a[2], a[3], lo, hi);  // a2·a3 into t[5, 7)
+  c = 0;
+  t[5] = addc(t[5], lo, c);
+  t[6] = hi + c;
+  t[7] = t[6] >> 63;  // doubled
+  P256_UNROLL for (size_t i = 6; i > 1; --i) t[i] = (t[i] << 1) | (t[i - 1] >> 63);
+  t[1] <<= 1;
+  c = 0;  // plus the squares
+  mul_wide(a[0], a[0], t[0], hi);
+  t[1] = addc(t[1], hi, c);
+  P256_UNROLL for (size_t i = 1; i < 4; ++i) {
+    mul_wide(a[i], a[i], lo, hi);
+    t[2 * i] = addc(t[2 * i], lo, c);
+    t[2 * i + 1] = addc(t[2 * i + 1], hi, c);
   }
+  uint64_t top = 0;  // carried out of limb i + 4 by step i, into limb i + 5
+  P256_UNROLL for (size_t i = 0; i < 4; ++i) top = p_reduce_step(t + i, top);
   reduce_once(r, Limbs{t[4], t[5], t[6], t[7]}, top, kP.m);  // < 2p
 }
 [[gnu::noinline]] void sc_mul(Limbs& r, const Limbs& a, const Limbs& b) { mont_mul(r, a, b, kN); }
 
 void fe_mul(Fe& r, const Fe& a, const Fe& b) { fe_mul_limbs(r.v, a.v, b.v); }
+void fe_sqr(Fe& r, const Fe& a) { fe_sqr_limbs(r.v, a.v); }
 [[gnu::noinline]] void fe_add(Fe& r, const Fe& a, const Fe& b) { mod_add(r.v, a.v, b.v, kP); }
 [[gnu::noinline]] void fe_sub(Fe& r, const Fe& a, const Fe& b) { mod_sub(r.v, a.v, b.v, kP); }
 void fe_mul_b(Fe& r, const Fe& a) { fe_mul_limbs(r.v, a.v, kBMont); }
 void fe_neg(Fe& r, const Fe& a) { fe_sub(r, Fe{}, a); }
-void fe_inv(Fe& r, const Fe& a) { mont_pow(r.v, a.v, kPMinus2, kP, fe_mul_limbs); }
+
+// r = a^(p-2) = a^-1 (0 for a = 0) by the addition chain for p - 2 of
+// github.com/mmcloughlin/addchain that Go's crypto/internal/nistec/fiat
+// p256Invert uses: 255 squarings and 13 multiplications (one by 1), against
+// 47 multiplications for 4-bit windows. The steps are fixed; a's value
+// chooses none. Written as a table to keep the code small.
+void fe_inv(Fe& r, const Fe& a) {
+  // Step: x[to] = x[from]^(2^squarings)·x[times], on slots holding a, 1
+  // and the chain's named terms (exponents: xK = 2^K - 1).
+  enum : uint8_t { kA, kOne, kX2, kX3, kX6, kX12, kX15, kX16, kX32, kI53, kX47, kT, kTmp, kSlots };
+  struct Step {
+    uint8_t to, from, squarings, times;
+  };
+  static constexpr Step kChain[] = {
+      {kX2, kA, 1, kA},        // 2^2 - 1
+      {kX3, kX2, 1, kA},       // 2^3 - 1
+      {kX6, kX3, 3, kX3},      // 2^6 - 1
+      {kX12, kX6, 6, kX6},     // 2^12 - 1
+      {kX15, kX12, 3, kX3},    // 2^15 - 1
+      {kX16, kX15, 1, kA},     // 2^16 - 1
+      {kX32, kX16, 16, kX16},  // 2^32 - 1
+      {kI53, kX32, 15, kOne},  // (2^32 - 1)·2^15
+      {kX47, kI53, 0, kX15},   // 2^47 - 1
+      {kT, kI53, 17, kA},      // (2^32 - 1)·2^32 + 1
+      {kT, kT, 143, kX47},     // ·2^143 + 2^47 - 1
+      {kT, kT, 47, kX47},      // ·2^47 + 2^47 - 1
+      {kT, kT, 2, kA},         // ·2^2 + 1 = p - 2
+  };
+  struct State {
+    Fe x[kSlots];
+    ~State() { base::secure_wipe(this, sizeof(*this)); }
+  } s;
+  s.x[kA] = a;
+  s.x[kOne] = Fe{kP.one};
+  for (const Step& step : kChain) {
+    s.x[kTmp] = s.x[step.from];
+    for (unsigned i = 0; i < step.squarings; ++i) fe_sqr(s.x[kTmp], s.x[kTmp]);
+    fe_mul(s.x[step.to], s.x[kTmp], s.x[step.times]);
+  }
+  r = s.x[kT];
+}
 
 Fe fe_from_plain(const Limbs& a) {
   Fe r;
@@ -441,9 +531,9 @@ void point_add_affine(Projective& r, const Projective& p, const Affine& q) {
 // r = 2p: RCB16 Algorithm 6 (a = -3), 8M + 3S + 2m_b + 21a. r may alias p.
 void point_double(Projective& r, const Projective& p) {
   Temps t;
-  fe_mul(t.t0, p.x, p.x);
-  fe_mul(t.t1, p.y, p.y);
-  fe_mul(t.t2, p.z, p.z);
+  fe_sqr(t.t0, p.x);
+  fe_sqr(t.t1, p.y);
+  fe_sqr(t.t2, p.z);
   fe_mul(t.t3, p.x, p.y);
   fe_add(t.t3, t.t3, t.t3);
   fe_mul(t.z3, p.x, p.z);
@@ -581,8 +671,8 @@ void point_mul_vartime(Projective& out, const Limbs& k, const Projective& p) {
 
 bool on_curve(const Fe& x, const Fe& y) {
   Fe lhs, rhs, t;
-  fe_mul(lhs, y, y);
-  fe_mul(rhs, x, x);
+  fe_sqr(lhs, y);
+  fe_sqr(rhs, x);
   fe_mul(rhs, rhs, x);
   fe_add(t, x, x);
   fe_add(t, t, x);
@@ -698,6 +788,32 @@ void base_table_entry(unsigned w, unsigned i, std::span<uint8_t, 64> out) {
   }
   to_be(fe_to_plain(x), out.first<32>());
   to_be(fe_to_plain(y), out.last<32>());
+}
+
+void field_mul(In32 a, In32 b, Out32 out) {
+  Fe r;
+  fe_mul(r, fe_from_plain(from_be(a)), fe_from_plain(from_be(b)));
+  to_be(fe_to_plain(r), out);
+}
+
+void field_sqr(In32 a, Out32 out) {
+  Fe r;
+  fe_sqr(r, fe_from_plain(from_be(a)));
+  to_be(fe_to_plain(r), out);
+}
+
+void field_inv(In32 a, Out32 out) {
+  // x/Z of (1 : 1 : a), through to_affine as the point operations use it.
+  Limbs x, y;
+  to_affine(Projective{Fe{kP.one}, Fe{kP.one}, fe_from_plain(from_be(a))}, x, y);
+  to_be(x, out);
+}
+
+void scalar_mul(In32 a, In32 b, Out32 out) {
+  Limbs b_mont, r;
+  sc_mul(b_mont, from_be(b), kN.rr);
+  sc_mul(r, from_be(a), b_mont);
+  to_be(r, out);
 }
 
 }  // namespace dice::internal::p256

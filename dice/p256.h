@@ -46,4 +46,13 @@ void scalar_reduce(In32 v, Out32 out);
 // (p256_table.py defines it).
 void base_table_entry(unsigned w, unsigned i, std::span<uint8_t, 64> out);
 
+// For tests: the field's and the scalars' arithmetic on values below the
+// modulus, through the Montgomery code the point operations and signatures
+// use: out = a·b, a^2, a^-1 (0 for a = 0) mod p; a·b mod n. Out of range
+// inputs give meaningless results.
+void field_mul(In32 a, In32 b, Out32 out);
+void field_sqr(In32 a, Out32 out);
+void field_inv(In32 a, Out32 out);
+void scalar_mul(In32 a, In32 b, Out32 out);
+
 }  // namespace dice::internal::p256

@@ -11,6 +11,66 @@ using Wide = unsigned __int128;
 constexpr Limb low(Wide v) { return static_cast<Limb>(v); }
 constexpr Limb high(Wide v) { return static_cast<Limb>(v >> 64); }
 
+// a + b + carry for a carry of 0 or 1, the carry out left in carry. A chain
+// of these (each taking the previous one's carry) is one adds/adcs chain on
+// aarch64.
+Limb add_carry(Limb a, Limb b, Limb& carry) {
+  unsigned long long out = 0;
+  const Limb sum = __builtin_addcll(a, b, carry, &out);
+  carry = out;
+  return sum;
+}
+
+// t[0, 4) += a[0, 4) * b + carry; returns the new carry limb. The four
+// products' low halves are added in one carry chain and their high halves
+// (one limb up) in a second, so that each chain is a run of adcs instead of
+// a carry materialised per limb.
+[[gnu::always_inline]] inline Limb mul_add_4(Limb* t, const Limb* a, Limb b, Limb carry) {
+  Limb lo[4], hi[4];
+#pragma clang loop unroll(full)  // keeps lo and hi in registers even at -Oz
+  for (size_t k = 0; k < 4; ++k) {
+    const Wide p = Wide{a[k]} * b;
+    lo[k] = low(p);
+    hi[k] = high(p);
+  }
+  Limb c_lo = 0;
+  const Limb s0 = add_carry(t[0], lo[0], c_lo);
+  const Limb s1 = add_carry(t[1], lo[1], c_lo);
+  const Limb s2 = add_carry(t[2], lo[2], c_lo);
+  const Limb s3 = add_carry(t[3], lo[3], c_lo);
+  Limb c_hi = 0;
+  t[0] = add_carry(s0, carry, c_hi);
+  t[1] = add_carry(s1, hi[0], c_hi);
+  t[2] = add_carry(s2, hi[1], c_hi);
+  t[3] = add_carry(s3, hi[2], c_hi);
+  return hi[3] + c_lo + c_hi;  // hi[3] <= 2^64 - 2: no overflow
+}
+
+// t[0, len) += a[0, len) * b; returns the limb carried out of t[len - 1]
+// (t + a * b < 2^(64 (len + 1)), so one limb holds it). The inner loop of
+// every product and reduction, hence raw pointers: the callers pass ranges
+// inside their fixed arrays, and hardened indexing would cost a check per
+// limb. Eight limbs per iteration (three loop instructions to 48 of
+// arithmetic), then four, then one at a time.
+Limb mul_add(Limb* t, const Limb* a, size_t len, Limb b) {
+  Limb carry = 0;
+  for (size_t n = len / 8; n != 0; --n, t += 8, a += 8) {
+    carry = mul_add_4(t, a, b, carry);
+    carry = mul_add_4(t + 4, a + 4, b, carry);
+  }
+  if ((len & 4) != 0) {
+    carry = mul_add_4(t, a, b, carry);
+    t += 4;
+    a += 4;
+  }
+  for (size_t k = 0; k < len % 4; ++k) {
+    const Wide v = Wide{a[k]} * b + t[k] + carry;
+    t[k] = low(v);
+    carry = high(v);
+  }
+  return carry;
+}
+
 // a -= b over the low `size` limbs of both; returns the borrow out of the top.
 Limb subtract(Number& a, const Number& b, size_t size) {
   Limb borrow = 0;
@@ -57,51 +117,65 @@ int compare(const Number& a, const Number& b) {
   return 0;
 }
 
-void Montgomery::mul(Number& out, const Number& a, const Number& b) const {
+void Montgomery::reduce(Number& out, Product& t) const {
   // Number keeps size() <= kMaxLimbs; saying so again lets the compiler drop
-  // the per-access bounds checks from the loops below.
+  // the per-access bounds checks below. Every row stays inside t: i + s < 2s.
   const size_t s = n_.size() < kMaxLimbs ? n_.size() : kMaxLimbs;
-  // One outer step per limb of b: t = (t + a * b[i] + m * n) / 2^64, with m
-  // chosen so that the division is exact. m depends only on the low limb, so
-  // the multiplication and the reduction share one inner pass (CIOS with its
-  // two inner loops fused; a carry limb for each). With a < n the sum is at
-  // most (2n - 1) * 2^64, so t <= 2n - 1 after every step: s + 1 limbs.
-  std::array<Limb, kMaxLimbs + 1> t{};
+  // One step per limb: t += m * n * 2^(64 i), with m making limb i zero. The
+  // row's carry limb goes into limb i + s, and what that carries out (`top`,
+  // 0 or 1) into limb i + s + 1 at the next step. For t < n * R the sum stays
+  // below 2 n R, so t / R < 2n is t[s, 2s) plus top * R.
+  Limb top = 0;
   for (size_t i = 0; i < s; ++i) {
-    const Limb bi = b[i];
-    Wide v = Wide{a[0]} * bi + t[0];
-    Limb carry_ab = high(v);
-    const Limb m = low(v) * n_prime_;
-    Wide w = Wide{m} * n_[0] + low(v);  // low limb 0 by the choice of m
-    Limb carry_mn = high(w);
-    for (size_t j = 1; j < s; ++j) {
-      v = Wide{a[j]} * bi + t[j] + carry_ab;
-      carry_ab = high(v);
-      w = Wide{m} * n_[j] + low(v) + carry_mn;
-      carry_mn = high(w);
-      t[j - 1] = low(w);
-    }
-    v = Wide{t[s]} + carry_ab;
-    w = Wide{low(v)} + carry_mn;
-    t[s - 1] = low(w);
-    t[s] = high(v) + high(w);
+    const Limb m = t[i] * n_prime_;
+    const Limb c = mul_add(t.data() + i, n_.data(), s, m);
+    t[i + s] = add_carry(t[i + s], c, top);
   }
-  // t = a * b / R mod n, or that plus n: one conditional subtraction (its
-  // borrow cancels t[s]).
+  // One conditional subtraction (its borrow cancels top).
   out = Number(s);
-  for (size_t i = 0; i < s; ++i) out[i] = t[i];
-  if (t[s] != 0 || compare(out, n_) >= 0) (void)subtract(out, n_, s);
+  for (size_t i = 0; i < s; ++i) out[i] = t[s + i];
+  if (top != 0 || compare(out, n_) >= 0) (void)subtract(out, n_, s);
+}
+
+void Montgomery::mul(Number& out, const Number& a, const Number& b) const {
+  const size_t s = n_.size() < kMaxLimbs ? n_.size() : kMaxLimbs;
+  // t = a * b, one row per limb of b: row i adds into limbs [i, i + s) and
+  // writes limb i + s, which no earlier row reached.
+  Product t;
+  for (size_t i = 0; i < s; ++i) t[i] = 0;
+  for (size_t i = 0; i < s; ++i) t[i + s] = mul_add(t.data() + i, a.data(), s, b[i]);
+  reduce(out, t);
+}
+
+void Montgomery::sqr(Number& out, const Number& a) const {
+  const size_t s = n_.size() < kMaxLimbs ? n_.size() : kMaxLimbs;
+  // The products a[i] * a[j] for i < j once (row i: a[i+1, s) * a[i] into
+  // limbs [2i + 1, i + s), limb i + s written; the last row is empty and
+  // writes 0 to limb 2s - 1), then all doubled and the squares a[i]^2 added.
+  Product t;
+  for (size_t i = 0; i < s; ++i) t[i] = 0;
+  for (size_t i = 0; i < s; ++i) {
+    t[i + s] = mul_add(t.data() + 2 * i + 1, a.data() + i + 1, s - i - 1, a[i]);
+  }
+  // a^2 < R^2: neither the shifted-out bit nor the carry leave limb 2s - 1.
+  Limb shifted = 0;
+  Limb carry = 0;
+  for (size_t i = 0; i < s; ++i) {
+    const Wide square = Wide{a[i]} * a[i];
+    const Limb lo = t[2 * i];
+    const Limb hi = t[2 * i + 1];
+    t[2 * i] = add_carry((lo << 1) | shifted, low(square), carry);
+    t[2 * i + 1] = add_carry((hi << 1) | (lo >> 63), high(square), carry);
+    shifted = hi >> 63;
+  }
+  reduce(out, t);
 }
 
 void Montgomery::pow65537(Number& out, const Number& x, const Number& rr) const {
-  Number xr(n_.size());
-  mul(xr, x, rr);  // x * R mod n
-  Number acc = xr;
-  for (int i = 0; i < 16; ++i) mul(acc, acc, acc);  // x^(2^16) * R mod n
-  mul(acc, acc, xr);                                // x^65537 * R mod n
-  Number one(n_.size());
-  one[0] = 1;
-  mul(out, acc, one);  // x^65537 mod n
+  Number acc(n_.size());
+  mul(acc, x, rr);                             // x * R mod n
+  for (int i = 0; i < 16; ++i) sqr(acc, acc);  // x^(2^16) * R mod n
+  mul(out, acc, x);                            // x^65537 mod n
 }
 
 Number r_squared(const Number& n) {

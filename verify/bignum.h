@@ -1,9 +1,9 @@
 // Private to verify/: the modular arithmetic an RSA signature check needs,
 // and nothing else. Unsigned numbers of up to 8192 bits held in a fixed array
-// of 64-bit limbs (no heap), Montgomery multiplication (Montgomery 1985;
-// word by word as the CIOS method of Koç, Acar, Kaliski, "Analyzing and
-// Comparing Montgomery Multiplication Algorithms", IEEE Micro 1996, with the
-// multiplication and reduction loops of each step fused) and x^65537 mod n.
+// of 64-bit limbs (no heap), Montgomery multiplication and squaring
+// (Montgomery 1985; as the SOS method of Koç, Acar, Kaliski, "Analyzing and
+// Comparing Montgomery Multiplication Algorithms", IEEE Micro 1996: the full
+// product, then a word-by-word reduction) and x^65537 mod n.
 //
 // Only public values (moduli, signatures) go through here: running time
 // depends on the values. Every index stays inside the fixed arrays whatever
@@ -44,6 +44,10 @@ class Number {
   constexpr size_t size() const { return size_; }
   constexpr Limb& operator[](size_t i) { return limbs_[i]; }
   constexpr Limb operator[](size_t i) const { return limbs_[i]; }
+  // All kMaxLimbs limbs (size() of them meaningful), for the arithmetic's
+  // inner loops.
+  constexpr Limb* data() { return limbs_.data(); }
+  constexpr const Limb* data() const { return limbs_.data(); }
 
  private:
   std::array<Limb, kMaxLimbs> limbs_{};
@@ -74,14 +78,24 @@ class Montgomery {
   // limbs (b < n in practice). out may be a or b.
   void mul(Number& out, const Number& a, const Number& b) const;
 
+  // out = a * a / R mod n, fully reduced, for a < n: mul(out, a, a) with
+  // about 3/4 of its limb products. out may be a.
+  void sqr(Number& out, const Number& a) const;
+
   // out = x^65537 mod n for x < n, given rr = R^2 mod n (a key's precomputed
   // value; any other rr < n gives a wrong result, never an out-of-bounds
-  // access): x enters Montgomery form as x * rr / R, then 16 squarings and
-  // one multiplication by it, then a multiplication by 1 leaves the form.
-  // out may be x or rr.
+  // access): x enters Montgomery form as x * rr / R, then 16 squarings, and
+  // the multiplication by the plain x leaves the form. out may be x or rr.
   void pow65537(Number& out, const Number& x, const Number& rr) const;
 
  private:
+  // A double-length product, least significant limb first.
+  using Product = std::array<Limb, 2 * kMaxLimbs>;
+
+  // out = t / R mod n, fully reduced, for t < n * R in the low 2 * n.size()
+  // limbs of t (Montgomery's REDC); t is overwritten.
+  void reduce(Number& out, Product& t) const;
+
   const Number& n_;
   Limb n_prime_;  // -n^-1 mod 2^64
 };

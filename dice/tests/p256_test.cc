@@ -1,8 +1,11 @@
-// p256.cc against mbedTLS (host only: its ecp and ecdsa are the oracle):
-// d·G for thousands of random scalars and for edge scalars, RFC 6979
-// signatures byte for byte (mbedtls_ecdsa_sign_det_ext, SHA-256), the comb
-// table against its definition, and verification's refusals.
+// p256.cc against mbedTLS (host only: its ecp, ecdsa and bignum are the
+// oracle): the field and scalar arithmetic (multiplication, squaring,
+// inversion) on edge and random values, d·G for thousands of random scalars
+// and for edge scalars, RFC 6979 signatures byte for byte
+// (mbedtls_ecdsa_sign_det_ext, SHA-256), the comb table against its
+// definition, and verification's refusals.
 #include <gtest/gtest.h>
+#include <mbedtls/bignum.h>
 #include <mbedtls/ecdsa.h>
 #include <mbedtls/ecp.h>
 
@@ -225,6 +228,94 @@ std::vector<Scalar> edge_scalars() {
     if (s != Scalar{} && less(s, kN)) valid.push_back(s);
   }
   return valid;
+}
+
+// a·b mod m and a^-1 mod m (0 for a = 0) by mbedTLS bignum.
+Scalar oracle_mul_mod(const Scalar& a, const Scalar& b, const Scalar& m) {
+  Mpi ma(a), mb(b), mm(m), r;
+  EXPECT_EQ(mbedtls_mpi_mul_mpi(&r.v, &ma.v, &mb.v), 0);
+  EXPECT_EQ(mbedtls_mpi_mod_mpi(&r.v, &r.v, &mm.v), 0);
+  return r.bytes();
+}
+Scalar oracle_inv_mod(const Scalar& a, const Scalar& m) {
+  if (a == Scalar{}) return a;
+  Mpi ma(a), mm(m), r;
+  EXPECT_EQ(mbedtls_mpi_inv_mod(&r.v, &ma.v, &mm.v), 0);
+  return r.bytes();
+}
+
+// Values below m whose limbs make carries run: the ends of the range, single
+// bits, runs of ones, limbs all ones or all zeros, R mod m = 2^256 - m.
+std::vector<Scalar> edge_elements(const Scalar& m) {
+  Scalar ones{};
+  ones.fill(0xff);
+  std::vector<Scalar> out = {
+      small(0),         small(1),         small(2),         small(3),
+      sub(m, small(1)), sub(m, small(2)), sub(m, small(3)), add(sub(ones, m), small(1))};
+  for (int bit : {31, 32, 63, 64, 95, 96, 127, 128, 191, 192, 223, 224, 255}) {
+    Scalar s{};
+    s[31 - bit / 8] = static_cast<uint8_t>(1u << (bit % 8));
+    out.push_back(s);
+    out.push_back(sub(s, small(1)));
+    out.push_back(sub(m, s));
+  }
+  for (int limb = 0; limb < 4; ++limb) {
+    Scalar one_limb{}, three_limbs = ones;
+    for (int i = 0; i < 8; ++i) {
+      one_limb[limb * 8 + i] = 0xff;
+      three_limbs[limb * 8 + i] = 0;
+    }
+    out.push_back(one_limb);
+    out.push_back(three_limbs);
+  }
+  std::vector<Scalar> valid;
+  for (const Scalar& v : out) {
+    if (less(v, m)) valid.push_back(v);
+  }
+  return valid;
+}
+
+// The Montgomery multiplication, the dedicated squaring and the inversion's
+// addition chain mod p, and the multiplication mod n, against mbedTLS: every
+// pair of edge values and random ones.
+TEST(P256, FieldAndScalarArithmeticMatchMbedtls) {
+  Rng rng;
+  for (const Scalar* m : {&kP, &kN}) {
+    const bool field = m == &kP;
+    SCOPED_TRACE(field ? "mod p" : "mod n");
+    std::vector<Scalar> values = edge_elements(*m);
+    EXPECT_GT(values.size(), 40u);
+    const size_t edges = values.size();
+    while (values.size() < edges + 300) {
+      Scalar v = rng.bytes<32>();
+      if (less(v, *m)) values.push_back(v);
+    }
+    const auto mul = [&](const Scalar& a, const Scalar& b) {
+      Scalar out{};
+      if (field) {
+        impl::field_mul(a, b, out);
+      } else {
+        impl::scalar_mul(a, b, out);
+      }
+      return out;
+    };
+    for (size_t i = 0; i < values.size(); ++i) {
+      const Scalar& a = values[i];
+      // Each value against every edge value, and the random ones in pairs.
+      for (size_t j = 0; j < values.size(); ++j) {
+        if (j >= edges && j != i + 1) continue;
+        const Scalar& b = values[j];
+        ASSERT_EQ(hex(mul(a, b)), hex(oracle_mul_mod(a, b, *m))) << hex(a) << " " << hex(b);
+      }
+      if (!field) continue;
+      Scalar sq{}, inv{};
+      impl::field_sqr(a, sq);
+      ASSERT_EQ(hex(sq), hex(oracle_mul_mod(a, a, *m))) << hex(a);
+      ASSERT_EQ(hex(sq), hex(mul(a, a))) << hex(a);
+      impl::field_inv(a, inv);
+      ASSERT_EQ(hex(inv), hex(oracle_inv_mod(a, *m))) << hex(a);
+    }
+  }
 }
 
 TEST(P256, PublicKeyMatchesMbedtlsForRandomScalars) {

@@ -1,7 +1,8 @@
 // verify/'s own RSA arithmetic (bignum.h) against mbedTLS bignum, an
 // independent implementation used here as the oracle only: random and
-// extreme-shaped moduli of every AVB key size, random and edge bases, and
-// the rsa_verify / rr_is_canonical rules built on top of it.
+// extreme-shaped moduli of every AVB key size and of odd sizes, random and
+// edge bases, the squaring against the multiplication, and the rsa_verify /
+// rr_is_canonical rules built on top of it.
 #include "bignum.h"
 
 #include <gtest/gtest.h>
@@ -240,6 +241,85 @@ TEST(Bignum, Pow65537MatchesMbedtls) {
       mont.mul(ab, num(a), num(b));
       mont.mul(ab, ab, num(rr));
       EXPECT_EQ(be(ab), oracle_mulmod(a, b, n));
+    }
+  }
+}
+
+// a^2 mod n.
+Buf oracle_sqrmod(const Buf& a, const Buf& n) { return oracle_mulmod(a, a, n); }
+
+// Moduli of every size from 1 to 9 limbs and a few odd larger ones, so that
+// the inner loops' 8-, 4- and 1-limb steps all run and meet: random, the
+// extreme shapes and one whose top limb is small.
+std::vector<Buf> odd_size_moduli(std::mt19937_64& rng) {
+  std::vector<Buf> moduli;
+  for (size_t limbs : {1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 15, 17, 31, 33}) {
+    const size_t size = limbs * 8;
+    for (const Buf& n : extreme_moduli(size)) moduli.push_back(n);
+    moduli.push_back(random_modulus(rng, size));
+    Buf small_top = random_modulus(rng, size);
+    small_top[0] = 0;
+    small_top[1] = 0x01;
+    if (size > 2) moduli.push_back(small_top);
+  }
+  return moduli;
+}
+
+// The dedicated squaring against the multiplication and mbedTLS, for every
+// AVB key size: sqr(a) == mul(a, a), and sqr(a) * R^2 / R == a^2 mod n.
+TEST(Bignum, SqrMatchesMulAndMbedtls) {
+  std::mt19937_64 rng(8);
+  for (size_t size : kKeySizes) {
+    std::vector<Buf> moduli = extreme_moduli(size);
+    moduli.push_back(random_modulus(rng, size));
+    for (const Buf& n : moduli) {
+      SCOPED_TRACE("bits " + std::to_string(size * 8) + " n " + to_hex(n).substr(0, 32));
+      const Number mn = num(n);
+      const Number rr = bignum::r_squared(mn);
+      const bignum::Montgomery mont(mn);
+      std::vector<Buf> values = {Buf(size, 0), plus(Buf(size, 0), 1), minus(n, 1), minus(n, 2),
+                                 be(rr)};
+      for (int j = 0; j < 4; ++j) values.push_back(oracle_mod(random_bytes(rng, size), n));
+      for (const Buf& a : values) {
+        SCOPED_TRACE("a " + to_hex(a).substr(0, 32));
+        Number sq, prod;
+        mont.sqr(sq, num(a));
+        mont.mul(prod, num(a), num(a));
+        EXPECT_EQ(be(sq), be(prod));
+        Number in_place = num(a);
+        mont.sqr(in_place, in_place);
+        EXPECT_EQ(be(in_place), be(sq));
+        mont.mul(sq, sq, rr);
+        EXPECT_EQ(be(sq), oracle_sqrmod(a, n));
+      }
+    }
+  }
+}
+
+// mul, sqr and pow65537 on moduli that are no key size (see odd_size_moduli).
+TEST(Bignum, OddSizesMatchMbedtls) {
+  std::mt19937_64 rng(9);
+  for (const Buf& n : odd_size_moduli(rng)) {
+    const size_t size = n.size();
+    SCOPED_TRACE("limbs " + std::to_string(size / 8) + " n " + to_hex(n).substr(0, 32));
+    const Buf rr = oracle_rr(n);
+    const Number mn = num(n);
+    ASSERT_EQ(be(bignum::r_squared(mn)), rr);
+    const bignum::Montgomery mont(mn);
+    std::vector<Buf> values = {Buf(size, 0), plus(Buf(size, 0), 1), minus(n, 1), rr};
+    for (int j = 0; j < 3; ++j) values.push_back(oracle_mod(random_bytes(rng, size), n));
+    for (const Buf& a : values) {
+      SCOPED_TRACE("a " + to_hex(a).substr(0, 32));
+      const Buf b = values[(&a - values.data() + 1) % values.size()];
+      Number ab, sq, out;
+      mont.mul(ab, num(a), num(b));
+      mont.mul(ab, ab, num(rr));
+      EXPECT_EQ(be(ab), oracle_mulmod(a, b, n));
+      mont.sqr(sq, num(a));
+      mont.mul(sq, sq, num(rr));
+      EXPECT_EQ(be(sq), oracle_sqrmod(a, n));
+      mont.pow65537(out, num(a), num(rr));
+      EXPECT_EQ(be(out), oracle_pow(a, n));
     }
   }
 }
