@@ -1,24 +1,25 @@
 #include "fdt/tree.h"
 
-#include <libfdt.h>
-
+#include <algorithm>
 #include <array>
 
 #include "base/reader.h"
+#include "structure.h"
 
 namespace fdt {
+
+using namespace std::literals;
+
 namespace {
+
+using internal::kBeginNode;
+using internal::kEnd;
+using internal::kEndNode;
+using internal::kNop;
+using internal::kProp;
 
 constexpr uint32_t kMagic = 0xd00dfeed;
 constexpr uint32_t kHeaderSize = 40;  // v17 header (DTSpec 5.2)
-constexpr uint32_t kBeginNode = 1, kEndNode = 2, kProp = 3, kNop = 4, kEnd = 9;
-
-// Pads the cursor to the next 4-byte boundary of the block (DTSpec 5.4.1:
-// every token is 32-bit aligned); false when that leaves the block.
-bool align4(base::Reader& r) {
-  const uint64_t pad = (4 - r.offset() % 4) % 4;
-  return r.skip(pad);
-}
 
 // Length of the NUL-terminated string at the start of `b`, excluding the NUL.
 std::optional<size_t> cstring_len(std::span<const std::byte> b) {
@@ -28,19 +29,30 @@ std::optional<size_t> cstring_len(std::span<const std::byte> b) {
   return std::nullopt;
 }
 
-// DTSpec 2.2.1/2.2.4.1 name characters are all printable ASCII; '/' would
-// make a node unreachable by path.
-bool name_chars_ok(std::span<const std::byte> name, bool allow_slash) {
-  for (std::byte b : name) {
-    const auto c = std::to_integer<uint8_t>(b);
-    if (c < 0x21 || c > 0x7e) return false;
-    if (c == '/' && !allow_slash) return false;
+// A name at the start of `b`, up to its NUL (none: no NUL in `b`): whether
+// its characters are allowed (DTSpec 2.2.1/2.2.4.1: printable ASCII; '/'
+// would make a node unreachable by path) and a digest for SiblingNames.
+struct Name {
+  std::optional<size_t> len;
+  bool chars_ok = true;
+  uint32_t hash = 2166136261u;  // FNV-1a
+};
+Name scan_name(std::span<const std::byte> b, bool allow_slash) {
+  Name n;
+  for (size_t i = 0; i < b.size(); ++i) {
+    const auto c = std::to_integer<uint8_t>(b[i]);
+    if (c == 0) {
+      n.len = i;
+      break;
+    }
+    if (c < 0x21 || c > 0x7e || (c == '/' && !allow_slash)) n.chars_ok = false;
+    n.hash = (n.hash ^ c) * 16777619u;
   }
-  return true;
+  return n;
 }
 
 uint32_t be32_at(std::span<const std::byte> b, size_t off) {
-  return base::detail::load_be<uint32_t>(b.subspan(off, 4));
+  return internal::load_be32(b.data() + off);
 }
 
 // [off, off + size) inside [0, total), without overflow.
@@ -56,7 +68,7 @@ bool is_phandle_name(std::span<const std::byte> name) {
     }
     return true;
   };
-  return eq("phandle") || eq("linux,phandle");
+  return eq("phandle"sv) || eq("linux,phandle"sv);
 }
 
 // The phandles seen so far; a fixed table so open() never allocates.
@@ -80,61 +92,148 @@ class PhandleSet {
   size_t count_ = 0;
 };
 
+// The names of one node's subnodes seen so far, to refuse two siblings with
+// the same name (libfdt's path lookups would see only the first; a second
+// /chosen or /memory@... must not hide there). A stack over the whole walk:
+// the subnodes of every node on the current path, at most kMaxNodes in all.
+class SiblingNames {
+ public:
+  // A node named by the `len` bytes at `off` in the structure block, under
+  // the current node; it becomes the current node, at `depth`.
+  void begin(size_t off, size_t len, uint32_t hash, size_t depth) {
+    names_[count_++] = Entry{static_cast<uint32_t>(off << 8 | len), hash};
+    first_[depth] = count_;  // its own subnodes follow
+  }
+  // The node at `depth` ends: whether two of its subnodes share a name.
+  // Quadratic in the number of siblings, compared by hash and length first.
+  bool end_has_duplicate(std::span<const std::byte> structs, size_t depth) {
+    const size_t first = first_[depth];
+    bool dup = false;
+    for (size_t a = first; a < count_ && !dup; ++a) {
+      for (size_t b = a + 1; b < count_ && !dup; ++b) {
+        if (names_[a].hash != names_[b].hash || names_[a].len() != names_[b].len()) continue;
+        const auto x = structs.subspan(names_[a].off(), names_[a].len());
+        dup = std::equal(x.begin(), x.end(), structs.begin() + names_[b].off());
+      }
+    }
+    count_ = first;
+    return dup;
+  }
+
+ private:
+  // Names are at most kMaxNodeName (255) bytes, structure blocks at most
+  // kMaxTreeSize (2 MiB): offset and length fit one word.
+  static_assert(kMaxNodeName <= 0xff && kMaxTreeSize <= (size_t{1} << 24));
+  struct Entry {
+    uint32_t off_len;
+    uint32_t hash;
+    size_t off() const { return off_len >> 8; }
+    size_t len() const { return off_len & 0xff; }
+  };
+  std::array<Entry, kMaxNodes> names_;  // 8 KiB of stack while open() runs
+  std::array<size_t, kMaxDepth + 1> first_{};
+  size_t count_ = 0;
+};
+
+// Property names already found well formed, by their offset in the strings
+// block (direct-mapped: a miss only costs checking the name again).
+class PropNames {
+ public:
+  struct Entry {
+    uint64_t nameoff_plus_1 = 0;  // 0: an empty slot
+    bool phandle = false;         // "phandle" or "linux,phandle"
+  };
+  Entry& at(uint32_t nameoff) { return entries_[nameoff % entries_.size()]; }
+
+ private:
+  std::array<Entry, 64> entries_{};
+};
+
+// The token stream, checked in one pass. The order of the checks fixes which
+// error a tree with several faults gets; a duplicate sibling name is reported
+// only once the rest of the stream is known to be sound.
 std::expected<void, Error> check_structure(std::span<const std::byte> structs,
                                            std::span<const std::byte> strings) {
-  base::Reader r(structs);
+  const size_t size = structs.size();
+  const std::byte* const s = structs.data();
+  size_t pos = 0;
   size_t depth = 0, nodes = 0, props = 0;
   bool seen_root = false;
   bool after_child = false;   // the current node has had a subnode already
+  bool duplicate = false;     // two siblings share a name
   uint32_t node_phandle = 0;  // the current node's phandle so far (0: none)
   PhandleSet phandles;
+  SiblingNames siblings;
+  PropNames prop_names;
+  // The cursor moves in whole words; `pos` <= `size` throughout.
+  auto word = [&](uint32_t& v) {
+    if (size - pos < 4) return false;
+    v = internal::load_be32(s + pos);
+    pos += 4;
+    return true;
+  };
+  // Past `n` bytes and the padding to the next word, inside the block.
+  auto skip_padded = [&](size_t n) {
+    if (n > size - pos) return false;
+    pos += n;
+    const size_t pad = (4 - pos % 4) % 4;
+    if (pad > size - pos) return false;
+    pos += pad;
+    return true;
+  };
   for (;;) {
-    auto token = r.be32();
-    if (!token) return std::unexpected(Error::kBadStructure);
+    uint32_t token = 0;
+    if (!word(token)) return std::unexpected(Error::kBadStructure);
     // libfdt finds the root at offset 0: nothing (not even a NOP) before it.
-    if (!seen_root && *token != kBeginNode) return std::unexpected(Error::kBadStructure);
-    switch (*token) {
+    if (!seen_root && token != kBeginNode) return std::unexpected(Error::kBadStructure);
+    switch (token) {
       case kBeginNode: {
         if (depth == 0 && seen_root) return std::unexpected(Error::kBadStructure);
-        auto len = cstring_len(r.rest());
+        const size_t name_off = pos;
+        const Name name = scan_name(structs.subspan(pos), false);
+        const auto len = name.len;
         if (!len) return std::unexpected(Error::kBadStructure);
-        auto name = r.rest().first(*len);
-        if (!r.skip(*len + 1) || !align4(r)) return std::unexpected(Error::kBadStructure);
+        if (!skip_padded(*len + 1)) return std::unexpected(Error::kBadStructure);
         // The root's name is empty (DTSpec 5.4.1), every other is not.
-        if ((depth == 0) != (*len == 0) || *len > kMaxNodeName || !name_chars_ok(name, false)) {
+        if ((depth == 0) != (*len == 0) || *len > kMaxNodeName || !name.chars_ok) {
           return std::unexpected(Error::kBadName);
         }
         seen_root = true;
         if (++depth > kMaxDepth) return std::unexpected(Error::kTooDeep);
         if (++nodes > kMaxNodes) return std::unexpected(Error::kTooBig);
+        siblings.begin(name_off, *len, name.hash, depth);
         after_child = false;
         node_phandle = 0;
         break;
       }
       case kEndNode:
         if (depth == 0) return std::unexpected(Error::kBadStructure);
+        duplicate = siblings.end_has_duplicate(structs, depth) || duplicate;
         --depth;
         after_child = true;
         break;
       case kProp: {
         // DTSpec 5.4.1: a node's properties precede its subnodes.
         if (depth == 0 || after_child) return std::unexpected(Error::kBadStructure);
-        auto len = r.be32();
-        auto nameoff = r.be32();
-        if (!len || !nameoff) return std::unexpected(Error::kBadStructure);
-        auto value = r.bytes(*len);
-        if (!value || !align4(r)) return std::unexpected(Error::kBadStructure);
-        if (*nameoff >= strings.size()) return std::unexpected(Error::kBadStructure);
-        auto name_len = cstring_len(strings.subspan(*nameoff));
-        if (!name_len) return std::unexpected(Error::kBadStructure);
-        auto name = strings.subspan(*nameoff, *name_len);
-        if (name.empty() || name.size() > kMaxPropName || !name_chars_ok(name, true)) {
-          return std::unexpected(Error::kBadName);
+        uint32_t len = 0, nameoff = 0;
+        if (!word(len) || !word(nameoff)) return std::unexpected(Error::kBadStructure);
+        const size_t value_off = pos;
+        if (!skip_padded(len)) return std::unexpected(Error::kBadStructure);
+        if (nameoff >= strings.size()) return std::unexpected(Error::kBadStructure);
+        // Most names serve many properties: one checked before is fine.
+        PropNames::Entry& known = prop_names.at(nameoff);
+        if (known.nameoff_plus_1 != uint64_t{nameoff} + 1) {
+          const Name name = scan_name(strings.subspan(nameoff), true);
+          if (!name.len) return std::unexpected(Error::kBadStructure);
+          if (*name.len == 0 || *name.len > kMaxPropName || !name.chars_ok) {
+            return std::unexpected(Error::kBadName);
+          }
+          known = {uint64_t{nameoff} + 1, is_phandle_name(strings.subspan(nameoff, *name.len))};
         }
         if (++props > kMaxProps) return std::unexpected(Error::kTooBig);
-        if (is_phandle_name(name)) {
-          if (value->size() != 4) return std::unexpected(Error::kBadPhandle);
-          const uint32_t v = base::detail::load_be<uint32_t>(*value);
+        if (known.phandle) {
+          if (len != 4) return std::unexpected(Error::kBadPhandle);
+          const uint32_t v = internal::load_be32(s + value_off);
           if (v == 0 || v == 0xffffffff) return std::unexpected(Error::kBadPhandle);
           if (node_phandle != 0) {
             // "phandle" and "linux,phandle" on one node must agree.
@@ -152,28 +251,13 @@ std::expected<void, Error> check_structure(std::span<const std::byte> structs,
       case kNop:
         break;
       case kEnd:
-        if (depth != 0 || !seen_root || !r.at_end()) return std::unexpected(Error::kBadStructure);
+        if (depth != 0 || !seen_root || pos != size) return std::unexpected(Error::kBadStructure);
+        if (duplicate) return std::unexpected(Error::kDuplicateNode);
         return {};
       default:
         return std::unexpected(Error::kBadStructure);
     }
   }
-}
-
-// No two children of one node share a name (libfdt's path lookups would see
-// only the first; a second /chosen or /memory@... must not hide there).
-// Runs after check_structure(), so the libfdt walk stays in bounds.
-// Quadratic in the number of siblings, bounded by kMaxNodes.
-std::expected<void, Error> check_sibling_names(const Tree& t) {
-  for (int node = 0; node >= 0; node = fdt_next_node(t.raw(), node, nullptr)) {
-    for (auto a = t.first_child(node); a; a = t.next_sibling(*a)) {
-      const std::string_view name = t.name(*a);
-      for (auto b = t.next_sibling(*a); b; b = t.next_sibling(*b)) {
-        if (t.name(*b) == name) return std::unexpected(Error::kDuplicateNode);
-      }
-    }
-  }
-  return {};
 }
 
 }  // namespace
@@ -273,101 +357,179 @@ std::expected<Tree, Error> Tree::open(std::span<const std::byte> blob) {
   auto structs = blob.subspan(off_struct, size_struct);
   auto strings = blob.subspan(off_strings, size_strings);
   if (auto r = check_structure(structs, strings); !r) return std::unexpected(r.error());
-  if (fdt_check_header(blob.data()) != 0) return std::unexpected(Error::kBadLayout);
-  Tree tree(blob.data(), total);
-  if (auto r = check_sibling_names(tree); !r) return std::unexpected(r.error());
-  return tree;
+  return Tree(blob.data(), total, structs, strings);
 }
 
-std::expected<int, Error> Tree::node(const char* path) const {
-  if (path == nullptr || path[0] != '/') return std::unexpected(Error::kNotFound);
-  int off = fdt_path_offset(data_, path);
-  if (off < 0) return std::unexpected(Error::kNotFound);
-  return off;
+internal::Structure Tree::blocks() const {
+  return internal::Structure({structs_, struct_size_}, {strings_, strings_size_});
 }
 
-std::expected<int, Error> Tree::node_by_path(std::string_view path) const {
-  size_t colon = path.find(':');
-  if (colon != std::string_view::npos) path = path.substr(0, colon);
-  if (path.empty() || path.size() > 256) return std::unexpected(Error::kNotFound);
-  if (path[0] != '/') {
-    // DTSpec 3.3: an alias value is the full path of a node. Resolved here,
-    // once, so an alias naming another alias cannot loop inside libfdt.
-    const size_t slash = path.find('/');
-    const std::string_view alias = path.substr(0, slash);
-    auto aliases = node("/aliases");
-    if (!aliases) return std::unexpected(Error::kNotFound);
-    int len = 0;
-    const void* v =
-        fdt_getprop_namelen(data_, *aliases, alias.data(), static_cast<int>(alias.size()), &len);
-    if (v == nullptr || len < 2) return std::unexpected(Error::kNotFound);
-    std::string_view target(static_cast<const char*>(v), static_cast<size_t>(len));
-    if (target[0] != '/' || target.back() != '\0') return std::unexpected(Error::kNotFound);
-    target.remove_suffix(1);
-    if (target.find('\0') != std::string_view::npos) return std::unexpected(Error::kNotFound);
-    int off = fdt_path_offset_namelen(data_, target.data(), static_cast<int>(target.size()));
-    if (off < 0) return std::unexpected(Error::kNotFound);
-    if (slash == std::string_view::npos) return off;
-    // The rest ("alias/child") relative to the alias's node.
-    std::string_view rest = path.substr(slash + 1);
-    while (!rest.empty() && off >= 0) {
-      const size_t next = rest.find('/');
-      const std::string_view part = rest.substr(0, next);
-      if (!part.empty()) {
-        off = fdt_subnode_offset_namelen(data_, off, part.data(), static_cast<int>(part.size()));
-      }
-      rest = next == std::string_view::npos ? std::string_view() : rest.substr(next + 1);
-    }
-    if (off < 0) return std::unexpected(Error::kNotFound);
-    return off;
-  }
-  int off = fdt_path_offset_namelen(data_, path.data(), static_cast<int>(path.size()));
-  if (off < 0) return std::unexpected(Error::kNotFound);
-  return off;
+std::optional<uint32_t> Tree::body(int node) const {
+  if (node < 0) return std::nullopt;
+  const internal::Structure s = blocks();
+  if (s.tag(static_cast<uint32_t>(node)) != kBeginNode) return std::nullopt;
+  return s.next(static_cast<uint32_t>(node));
 }
 
 std::optional<int> Tree::first_child(int node) const {
-  int off = fdt_first_subnode(data_, node);
-  if (off < 0) return std::nullopt;
-  return off;
+  auto off = body(node);
+  if (off) off = blocks().skip_props(*off);
+  if (!off || blocks().tag(*off) != kBeginNode) return std::nullopt;
+  return static_cast<int>(*off);
 }
 
 std::optional<int> Tree::next_sibling(int node) const {
-  int off = fdt_next_subnode(data_, node);
-  if (off < 0) return std::nullopt;
-  return off;
+  if (node < 0) return std::nullopt;
+  const internal::Structure s = blocks();
+  // Past the node's END_NODE (and any NOPs) to the next BEGIN_NODE, if any.
+  auto off = s.skip_node(static_cast<uint32_t>(node));
+  if (off) off = s.skip_props(*off);
+  if (!off || s.tag(*off) != kBeginNode) return std::nullopt;
+  return static_cast<int>(*off);
 }
 
 std::optional<int> Tree::parent(int node) const {
-  int off = fdt_parent_offset(data_, node);
-  if (off < 0) return std::nullopt;
-  return off;
+  if (node <= 0) return std::nullopt;
+  const internal::Structure s = blocks();
+  std::array<uint32_t, kMaxDepth + 1> path{};  // the open nodes
+  size_t depth = 0;
+  for (std::optional<uint32_t> off = 0; off; off = s.next(*off)) {
+    const uint32_t t = s.tag(*off);
+    if (t == kBeginNode) {
+      if (*off == static_cast<uint32_t>(node)) {
+        if (depth == 0) return std::nullopt;
+        return static_cast<int>(path[depth - 1]);
+      }
+      if (depth == path.size()) return std::nullopt;
+      path[depth++] = *off;
+    } else if (t == kEndNode) {
+      if (depth == 0) return std::nullopt;
+      --depth;
+    } else if (t != kProp && t != kNop) {
+      return std::nullopt;
+    }
+  }
+  return std::nullopt;
 }
 
 std::string_view Tree::name(int node) const {
-  int len = 0;
-  const char* n = fdt_get_name(data_, node, &len);
-  if (n == nullptr || len < 0) return {};
-  return {n, static_cast<size_t>(len)};
+  if (node < 0) return {};
+  return blocks().node_name(static_cast<uint32_t>(node));
+}
+
+std::optional<int> Tree::subnode(int parent, std::string_view name) const {
+  // libfdt's fdt_nodename_eq_: "uart" also names "uart@9000000".
+  const bool has_unit = name.find('@') != std::string_view::npos;
+  for (auto n = first_child(parent); n; n = next_sibling(*n)) {
+    const std::string_view child = this->name(*n);
+    if (child.size() < name.size() || child.substr(0, name.size()) != name) continue;
+    if (child.size() == name.size() || (!has_unit && child[name.size()] == '@')) return n;
+  }
+  return std::nullopt;
+}
+
+std::optional<int> Tree::path(std::string_view p) const {
+  // As libfdt's fdt_path_offset_namelen for a path starting with '/'.
+  int off = 0;
+  size_t i = 0;
+  while (i < p.size()) {
+    while (p[i] == '/') {
+      if (++i == p.size()) return off;
+    }
+    const size_t end = std::min(p.find('/', i), p.size());
+    auto n = subnode(off, p.substr(i, end - i));
+    if (!n) return std::nullopt;
+    off = *n;
+    i = end;
+  }
+  return off;
+}
+
+std::expected<int, Error> Tree::node(std::string_view p) const {
+  if (p.empty() || p[0] != '/') return std::unexpected(Error::kNotFound);
+  auto off = path(p);
+  if (!off) return std::unexpected(Error::kNotFound);
+  return *off;
+}
+
+std::expected<int, Error> Tree::node_by_path(std::string_view p) const {
+  size_t colon = p.find(':');
+  if (colon != std::string_view::npos) p = p.substr(0, colon);
+  if (p.empty() || p.size() > 256) return std::unexpected(Error::kNotFound);
+  if (p[0] == '/') return node(p);
+  // DTSpec 3.3: an alias value is the full path of a node. Resolved here,
+  // once, so an alias naming another alias cannot loop.
+  const size_t slash = p.find('/');
+  const std::string_view alias = p.substr(0, slash);
+  auto aliases = node("/aliases"sv);
+  if (!aliases) return std::unexpected(Error::kNotFound);
+  auto v = prop(*aliases, alias);
+  if (!v || v->size() < 2) return std::unexpected(Error::kNotFound);
+  std::string_view target(reinterpret_cast<const char*>(v->data()), v->size());
+  if (target[0] != '/' || target.back() != '\0') return std::unexpected(Error::kNotFound);
+  target.remove_suffix(1);
+  if (target.find('\0') != std::string_view::npos) return std::unexpected(Error::kNotFound);
+  auto off = path(target);
+  if (!off) return std::unexpected(Error::kNotFound);
+  if (slash == std::string_view::npos) return *off;
+  // The rest ("alias/child") relative to the alias's node.
+  std::string_view rest = p.substr(slash + 1);
+  while (!rest.empty() && off) {
+    const size_t next = rest.find('/');
+    const std::string_view part = rest.substr(0, next);
+    if (!part.empty()) off = subnode(*off, part);
+    rest = next == std::string_view::npos ? std::string_view() : rest.substr(next + 1);
+  }
+  if (!off) return std::unexpected(Error::kNotFound);
+  return *off;
 }
 
 std::optional<int> Tree::node_by_phandle(uint32_t phandle) const {
   if (phandle == 0 || phandle == 0xffffffff) return std::nullopt;
-  int off = fdt_node_offset_by_phandle(data_, phandle);
-  if (off < 0) return std::nullopt;
-  return off;
+  const internal::Structure s = blocks();
+  for (std::optional<uint32_t> off = 0; off; off = s.next(*off)) {
+    const uint32_t t = s.tag(*off);
+    if (t == kBeginNode && this->phandle(static_cast<int>(*off)) == phandle) {
+      return static_cast<int>(*off);
+    }
+    if (t == kEnd) break;
+  }
+  return std::nullopt;
 }
 
-uint32_t Tree::phandle(int node) const { return fdt_get_phandle(data_, node); }
-
-std::optional<std::span<const std::byte>> Tree::prop(int node, const char* name) const {
-  int len = 0;
-  const void* p = fdt_getprop(data_, node, name, &len);
-  if (p == nullptr || len < 0) return std::nullopt;
-  return std::span<const std::byte>(static_cast<const std::byte*>(p), static_cast<size_t>(len));
+uint32_t Tree::phandle(int node) const {
+  // As libfdt's fdt_get_phandle.
+  for (std::string_view name : {"phandle"sv, "linux,phandle"sv}) {
+    auto p = prop(node, name);
+    if (p && p->size() == 4) return internal::load_be32(p->data());
+  }
+  return 0;
 }
 
-std::expected<std::string_view, Error> Tree::prop_string(int node, const char* name) const {
+std::optional<std::span<const std::byte>> Tree::prop(int node, std::string_view name) const {
+  // The firmware's most frequent lookup: the node's properties walked here
+  // directly, each word read checked against the block.
+  auto body_off = body(node);
+  if (!body_off) return std::nullopt;
+  const internal::Structure s = blocks();
+  for (uint64_t off = *body_off;;) {
+    const uint32_t t = s.tag(off);
+    if (t == kNop) {
+      off += 4;
+      continue;
+    }
+    if (t != kProp || off + 12 > struct_size_) return std::nullopt;
+    const uint64_t len = s.word(off + 4);
+    const uint64_t end = off + 12 + len;
+    if (end > struct_size_) return std::nullopt;
+    if (s.string_is(s.word(off + 8), name)) {
+      return std::span<const std::byte>(structs_ + off + 12, static_cast<size_t>(len));
+    }
+    off = (end + 3) & ~uint64_t{3};
+  }
+}
+
+std::expected<std::string_view, Error> Tree::prop_string(int node, std::string_view name) const {
   auto p = prop(node, name);
   if (!p) return std::unexpected(Error::kNotFound);
   auto len = cstring_len(*p);
@@ -375,21 +537,21 @@ std::expected<std::string_view, Error> Tree::prop_string(int node, const char* n
   return std::string_view(reinterpret_cast<const char*>(p->data()), *len);
 }
 
-std::expected<uint64_t, Error> Tree::prop_uint(int node, const char* name) const {
+std::expected<uint64_t, Error> Tree::prop_uint(int node, std::string_view name) const {
   auto p = prop(node, name);
   if (!p) return std::unexpected(Error::kNotFound);
   if (p->size() != 4 && p->size() != 8) return std::unexpected(Error::kBadProperty);
   return p->size() == 4 ? base::detail::load_be<uint32_t>(*p) : base::detail::load_be<uint64_t>(*p);
 }
 
-std::expected<uint32_t, Error> Tree::prop_u32(int node, const char* name) const {
+std::expected<uint32_t, Error> Tree::prop_u32(int node, std::string_view name) const {
   auto p = prop(node, name);
   if (!p) return std::unexpected(Error::kNotFound);
   if (p->size() != 4) return std::unexpected(Error::kBadProperty);
-  return base::detail::load_be<uint32_t>(*p);
+  return internal::load_be32(p->data());
 }
 
-bool Tree::prop_has_string(int node, const char* name, std::string_view value) const {
+bool Tree::prop_has_string(int node, std::string_view name, std::string_view value) const {
   auto p = prop(node, name);
   if (!p) return false;
   std::string_view all(reinterpret_cast<const char*>(p->data()), p->size());
@@ -403,41 +565,52 @@ bool Tree::prop_has_string(int node, const char* name, std::string_view value) c
 }
 
 std::expected<base::Range, Error> Tree::reg(int node, size_t index) const {
-  int parent = fdt_parent_offset(data_, node);
-  if (parent < 0) return std::unexpected(Error::kBadStructure);
-  int ac = fdt_address_cells(data_, parent);
-  int sc = fdt_size_cells(data_, parent);
-  // DTSpec 2.3.5: this project's boards use 1 or 2 cells for both.
-  if (ac < 1 || ac > 2 || sc < 1 || sc > 2) return std::unexpected(Error::kBadProperty);
-  auto p = prop(node, "reg");
+  auto up = parent(node);
+  if (!up) return std::unexpected(Error::kBadStructure);
+  // libfdt's fdt_address_cells/fdt_size_cells defaults (2 and 1); this
+  // project's boards use 1 or 2 cells for both (DTSpec 2.3.5).
+  auto cells = [&](std::string_view name, uint32_t dflt) -> std::optional<uint32_t> {
+    auto p = prop(*up, name);
+    if (!p) return dflt;
+    if (p->size() != 4) return std::nullopt;
+    return internal::load_be32(p->data());
+  };
+  auto ac = cells("#address-cells"sv, 2);
+  auto sc = cells("#size-cells"sv, 1);
+  if (!ac || !sc || *ac < 1 || *ac > 2 || *sc < 1 || *sc > 2) {
+    return std::unexpected(Error::kBadProperty);
+  }
+  auto p = prop(node, "reg"sv);
   if (!p) return std::unexpected(Error::kNotFound);
-  const size_t entry = 4 * static_cast<size_t>(ac + sc);
+  const size_t entry = 4 * static_cast<size_t>(*ac + *sc);
   if (p->size() % entry != 0) return std::unexpected(Error::kBadProperty);
   if (index >= p->size() / entry) return std::unexpected(Error::kNotFound);
-  auto cells = [&](size_t off, int n) {
+  auto read = [&](size_t off, uint32_t n) {
     uint64_t v = 0;
-    for (size_t i = 0; i < 4 * static_cast<size_t>(n); ++i) {
+    for (size_t i = 0; i < 4 * size_t{n}; ++i)
       v = (v << 8) | std::to_integer<uint64_t>((*p)[off + i]);
-    }
     return v;
   };
-  size_t off = index * entry;
-  auto r = base::Range::make(cells(off, ac), cells(off + 4 * static_cast<size_t>(ac), sc));
+  const size_t off = index * entry;
+  auto r = base::Range::make(read(off, *ac), read(off + 4 * size_t{*ac}, *sc));
   if (!r) return std::unexpected(Error::kBadProperty);
   return *r;
 }
 
 std::optional<Tree::Property> Tree::next_property(int node, std::optional<int> after) const {
-  int off =
-      after ? fdt_next_property_offset(data_, *after) : fdt_first_property_offset(data_, node);
-  if (off < 0) return std::nullopt;
-  const char* name = nullptr;
-  int len = 0;
-  const void* v = fdt_getprop_by_offset(data_, off, &name, &len);
-  if (v == nullptr || name == nullptr || len < 0) return std::nullopt;
-  return Property{
-      off, std::string_view(name),
-      std::span<const std::byte>(static_cast<const std::byte*>(v), static_cast<size_t>(len))};
+  const internal::Structure s = blocks();
+  std::optional<uint32_t> off;
+  if (after) {
+    if (*after < 0 || s.tag(static_cast<uint32_t>(*after)) != kProp) return std::nullopt;
+    off = s.next(static_cast<uint32_t>(*after));
+  } else {
+    off = body(node);
+  }
+  while (off && s.tag(*off) == kNop) off = s.next(*off);
+  if (!off || s.tag(*off) != kProp) return std::nullopt;
+  auto p = s.prop(*off);
+  if (!p) return std::nullopt;
+  return Property{static_cast<int>(*off), s.string(p->nameoff), p->value};
 }
 
 }  // namespace fdt

@@ -9,6 +9,8 @@
 
 namespace fdt {
 
+using namespace std::literals;
+
 static_assert(kMaxTreeSize == BOARD_DT_MAX_SIZE, "Tree::open's size limit is the DT window");
 // validate_platform() returns it by value on the firmware's 48 KiB stack.
 static_assert(sizeof(VmPlatform) <= 4096, "VmPlatform must stay small");
@@ -54,7 +56,7 @@ class Cells {
   std::span<const std::byte> b_;
 };
 
-std::optional<Cells> cells_prop(const Tree& t, int node, const char* name) {
+std::optional<Cells> cells_prop(const Tree& t, int node, std::string_view name) {
   auto p = t.prop(node, name);
   if (!p || p->size() % 4 != 0) return std::nullopt;
   return Cells(*p);
@@ -76,7 +78,8 @@ class Regs {
   uint32_t ac_, sc_;
 };
 
-std::optional<Regs> regs_prop(const Tree& t, int node, const char* name, uint32_t ac, uint32_t sc) {
+std::optional<Regs> regs_prop(const Tree& t, int node, std::string_view name, uint32_t ac,
+                              uint32_t sc) {
   auto c = cells_prop(t, node, name);
   if (!c || c->count() == 0 || c->count() % (ac + sc) != 0) return std::nullopt;
   return Regs(*c, ac, sc);
@@ -85,13 +88,13 @@ std::optional<Regs> regs_prop(const Tree& t, int node, const char* name, uint32_
 bool aligned(uint64_t v, uint64_t a) { return v % a == 0; }
 bool page_aligned(const base::Range& r) { return aligned(r.base, kPage) && aligned(r.size, kPage); }
 
-bool is_string(const Tree& t, int node, const char* name, std::string_view value) {
+bool is_string(const Tree& t, int node, std::string_view name, std::string_view value) {
   auto s = t.prop_string(node, name);
   return s && *s == value;
 }
 
 // The cells counts a node gives its children, with DTSpec 2.3.5's defaults.
-std::optional<uint32_t> cells_count(const Tree& t, int node, const char* name, uint32_t dflt) {
+std::optional<uint32_t> cells_count(const Tree& t, int node, std::string_view name, uint32_t dflt) {
   if (!t.prop(node, name)) return dflt;
   auto v = t.prop_u32(node, name);
   if (!v) return std::nullopt;
@@ -101,10 +104,113 @@ std::optional<uint32_t> cells_count(const Tree& t, int node, const char* name, u
 // [r.base, r.end) widened to whole pages (r inside RAM, so no wrap).
 base::Range pages(const base::Range& r) { return base::page_span(r); }
 
+// Whether the first string of a property value is `value` (as is_string()).
+bool first_string_is(std::span<const std::byte> v, std::string_view value) {
+  if (v.size() <= value.size() || v[value.size()] != std::byte{0}) return false;
+  for (size_t i = 0; i < value.size(); ++i) {
+    if (std::to_integer<char>(v[i]) != value[i]) return false;
+  }
+  return true;
+}
+
+// Which of the compatible strings the steps look for a string list
+// (DTSpec 2.2.4.2) holds, in one pass over the list (as Tree::prop_has_string
+// for each: an unterminated tail holds nothing).
+struct Compatibles {
+  bool gic_v3, gic_a15, gic_400, armv8_timer, psci, psci_0_2, psci_1_0, pci_ecam, pl011,
+      virtio_mmio;
+};
+
+Compatibles known_compatibles(std::span<const std::byte> list) {
+  Compatibles c{};
+  const struct {
+    std::string_view value;
+    bool Compatibles::*flag;
+  } kKnown[] = {
+      {"arm,gic-v3"sv, &Compatibles::gic_v3},
+      {"arm,cortex-a15-gic"sv, &Compatibles::gic_a15},
+      {"arm,gic-400"sv, &Compatibles::gic_400},
+      {"arm,armv8-timer"sv, &Compatibles::armv8_timer},
+      {"arm,psci"sv, &Compatibles::psci},
+      {"arm,psci-0.2"sv, &Compatibles::psci_0_2},
+      {"arm,psci-1.0"sv, &Compatibles::psci_1_0},
+      {"pci-host-ecam-generic"sv, &Compatibles::pci_ecam},
+      {"arm,pl011"sv, &Compatibles::pl011},
+      {"virtio,mmio"sv, &Compatibles::virtio_mmio},
+  };
+  const std::string_view all(reinterpret_cast<const char*>(list.data()), list.size());
+  for (size_t i = 0; i < all.size();) {
+    size_t end = i;
+    while (end < all.size() && all[end] != '\0') ++end;
+    if (end == all.size()) break;  // an unterminated tail holds nothing
+    const std::string_view one = all.substr(i, end - i);
+    for (const auto& k : kKnown) {
+      if (one.size() == k.value.size() && one == k.value) c.*k.flag = true;
+    }
+    i = end + 1;
+  }
+  return c;
+}
+
+// The root's subnodes the steps look at, found in one pass over the root in
+// document order (a step then reads only its own nodes). Each list keeps one
+// node more than its step accepts, so the step still meets the node it
+// refuses; later ones it would never reach.
+struct RootNodes {
+  List<int, kMaxMemoryRanges + 1> memory;  // device_type "memory" (each adds >= 1 range)
+  List<int, 2> gic, timer, psci, pci;      // singletons: a second is refused
+  // PL011 UARTs and virtio-mmio devices, in document order.
+  struct Device {
+    int node;
+    bool uart;  // else virtio
+  };
+  List<Device, kMaxUarts + kMaxVirtio + 1> devices;
+  size_t uarts = 0, virtio = 0;
+  std::optional<int> cpus, reserved, config, chosen, avf;
+};
+
+RootNodes scan_root(const Tree& t) {
+  RootNodes r;
+  for (auto n = t.first_child(0); n; n = t.next_sibling(*n)) {
+    const std::string_view name = t.name(*n);
+    auto named = [&](std::optional<int>& slot, std::string_view want) {
+      if (!slot && name == want) slot = *n;
+    };
+    named(r.cpus, "cpus"sv);
+    named(r.reserved, "reserved-memory"sv);
+    named(r.config, "config"sv);
+    named(r.chosen, "chosen"sv);
+    named(r.avf, "avf"sv);
+    const auto compatible = t.prop(*n, "compatible"sv);
+    auto type = t.prop(*n, "device_type"sv);
+    if (type && first_string_is(*type, "memory"sv) && !r.memory.full()) r.memory.push(*n);
+    if (!compatible) continue;
+    const Compatibles has = known_compatibles(*compatible);
+    auto add = [&](List<int, 2>& l) {
+      if (!l.full()) l.push(*n);
+    };
+    if (has.gic_v3 || has.gic_a15 || has.gic_400) add(r.gic);
+    if (has.armv8_timer) add(r.timer);
+    if (has.psci || has.psci_0_2 || has.psci_1_0) add(r.psci);
+    if (has.pci_ecam) add(r.pci);
+    // Until the first UART or virtio device too many.
+    if (r.uarts > kMaxUarts || r.virtio > kMaxVirtio) continue;
+    if (has.pl011) {
+      ++r.uarts;
+      r.devices.push({*n, true});
+    } else if (has.virtio_mmio) {
+      ++r.virtio;
+      r.devices.push({*n, false});
+    }
+  }
+  return r;
+}
+
 struct Context {
   const Tree& t;
   const Limits& limits;
   VmPlatform& p;
+  RootNodes root;
   uint32_t root_ac = 2, root_sc = 2;
   int gic_node = -1;
   uint32_t gic_phandle = 0;
@@ -119,18 +225,11 @@ bool overlaps_firmware(const Context& c, const base::Range& r) {
   return false;
 }
 
-std::optional<int> root_child(const Context& c, std::string_view name) {
-  for (auto n = c.t.first_child(0); n; n = c.t.next_sibling(*n)) {
-    if (c.t.name(*n) == name) return n;
-  }
-  return std::nullopt;
-}
-
 // ---- root cells, memory -------------------------------------------------------------
 
 std::expected<void, ValidateError> read_root_cells(Context& c) {
-  auto ac = cells_count(c.t, 0, "#address-cells", 2);
-  auto sc = cells_count(c.t, 0, "#size-cells", 1);
+  auto ac = cells_count(c.t, 0, "#address-cells"sv, 2);
+  auto sc = cells_count(c.t, 0, "#size-cells"sv, 1);
   if (!ac || !sc || *ac < 1 || *ac > 2 || *sc < 1 || *sc > 2) {
     return Unexpected(ValidateError::kBadAddressCells);
   }
@@ -141,9 +240,8 @@ std::expected<void, ValidateError> read_root_cells(Context& c) {
 
 std::expected<void, ValidateError> read_memory(Context& c) {
   auto& mem = c.p.memory;
-  for (auto n = c.t.first_child(0); n; n = c.t.next_sibling(*n)) {
-    if (!is_string(c.t, *n, "device_type", "memory")) continue;
-    auto regs = regs_prop(c.t, *n, "reg", c.root_ac, c.root_sc);
+  for (int n : c.root.memory) {
+    auto regs = regs_prop(c.t, n, "reg"sv, c.root_ac, c.root_sc);
     if (!regs) return Unexpected(ValidateError::kMemoryBadReg);
     for (size_t i = 0; i < regs->count(); ++i) {
       auto r = regs->at(i);
@@ -181,7 +279,7 @@ std::expected<void, ValidateError> read_memory(Context& c) {
 // ---- cpus ---------------------------------------------------------------------------
 
 std::optional<std::string_view> known_cpu(const Tree& t, int node) {
-  auto p = t.prop(node, "compatible");
+  auto p = t.prop(node, "compatible"sv);
   if (!p) return std::nullopt;
   std::string_view all(reinterpret_cast<const char*>(p->data()), p->size());
   while (!all.empty()) {
@@ -196,18 +294,18 @@ std::optional<std::string_view> known_cpu(const Tree& t, int node) {
 }
 
 std::expected<void, ValidateError> read_cpus(Context& c) {
-  auto cpus = root_child(c, "cpus");
+  auto cpus = c.root.cpus;
   if (!cpus) return Unexpected(ValidateError::kNoCpus);
-  auto ac = cells_count(c.t, *cpus, "#address-cells", 2);
-  auto sc = cells_count(c.t, *cpus, "#size-cells", 1);
+  auto ac = cells_count(c.t, *cpus, "#address-cells"sv, 2);
+  auto sc = cells_count(c.t, *cpus, "#size-cells"sv, 1);
   if (!ac || !sc || *ac < 1 || *ac > 2 || *sc != 0) return Unexpected(ValidateError::kCpuBadReg);
   const size_t max = c.limits.max_cpus < kMaxCpus ? c.limits.max_cpus : kMaxCpus;
   std::array<bool, kMaxCpus> psci{};
   size_t seen = 0;
   for (auto n = c.t.first_child(*cpus); n; n = c.t.next_sibling(*n)) {
-    if (!is_string(c.t, *n, "device_type", "cpu")) continue;
+    if (!is_string(c.t, *n, "device_type"sv, "cpu"sv)) continue;
     if (++seen > max) return Unexpected(ValidateError::kTooManyCpus);
-    auto reg = cells_prop(c.t, *n, "reg");
+    auto reg = cells_prop(c.t, *n, "reg"sv);
     if (!reg || reg->count() != *ac) return Unexpected(ValidateError::kCpuBadReg);
     const uint64_t mpidr = reg->read(0, *ac);
     // Aff2..Aff0 only (Arm ARM D19.2.101 MPIDR_EL1); Aff3 guests are not built.
@@ -217,7 +315,7 @@ std::expected<void, ValidateError> read_cpus(Context& c) {
     }
     auto compatible = known_cpu(c.t, *n);
     if (!compatible) return Unexpected(ValidateError::kCpuCompatible);
-    psci[c.p.cpus.count] = is_string(c.t, *n, "enable-method", "psci");
+    psci[c.p.cpus.count] = is_string(c.t, *n, "enable-method"sv, "psci"sv);
     c.p.cpus.push(Cpu{static_cast<uint32_t>(mpidr), *compatible});
   }
   if (c.p.cpus.empty()) return Unexpected(ValidateError::kNoCpus);
@@ -236,26 +334,22 @@ bool in_device_window(const Context& c, const base::Range& r) {
 }
 
 std::expected<void, ValidateError> read_gic(Context& c) {
-  for (auto n = c.t.first_child(0); n; n = c.t.next_sibling(*n)) {
-    const bool v3 = c.t.prop_has_string(*n, "compatible", "arm,gic-v3");
-    const bool v2 = c.t.prop_has_string(*n, "compatible", "arm,cortex-a15-gic") ||
-                    c.t.prop_has_string(*n, "compatible", "arm,gic-400");
-    if (!v2 && !v3) continue;
-    if (c.gic_node >= 0) return Unexpected(ValidateError::kGicDuplicate);
-    c.gic_node = *n;
-    c.p.gic.version = v3 ? GicVersion::kV3 : GicVersion::kV2;
-  }
-  if (c.gic_node < 0) return Unexpected(ValidateError::kNoGic);
+  if (c.root.gic.empty()) return Unexpected(ValidateError::kNoGic);
+  if (c.root.gic.size() > 1) return Unexpected(ValidateError::kGicDuplicate);
+  c.gic_node = c.root.gic[0];
+  c.p.gic.version = c.t.prop_has_string(c.gic_node, "compatible"sv, "arm,gic-v3"sv)
+                        ? GicVersion::kV3
+                        : GicVersion::kV2;
   const int n = c.gic_node;
-  auto icells = c.t.prop_u32(n, "#interrupt-cells");
-  if (!c.t.prop(n, "interrupt-controller") || !icells || *icells != 3) {
+  auto icells = c.t.prop_u32(n, "#interrupt-cells"sv);
+  if (!c.t.prop(n, "interrupt-controller"sv) || !icells || *icells != 3) {
     return Unexpected(ValidateError::kGicBadReg);
   }
-  auto ac = cells_count(c.t, n, "#address-cells", 0);
+  auto ac = cells_count(c.t, n, "#address-cells"sv, 0);
   if (!ac || *ac > 3) return Unexpected(ValidateError::kGicBadReg);
   c.gic_address_cells = *ac;
   c.gic_phandle = c.t.phandle(n);
-  auto regs = regs_prop(c.t, n, "reg", c.root_ac, c.root_sc);
+  auto regs = regs_prop(c.t, n, "reg"sv, c.root_ac, c.root_sc);
   if (!regs) return Unexpected(ValidateError::kGicBadReg);
   const size_t cpus = c.p.cpus.count;
   auto region = [&](size_t i, uint64_t min) -> std::optional<base::Range> {
@@ -275,7 +369,7 @@ std::expected<void, ValidateError> read_gic(Context& c) {
     if (cpus > kMaxGicV2Cpus) return Unexpected(ValidateError::kGicTooManyCpus);
   } else {
     // Arm IHI 0069 12.1: distributor 64 KiB; two 64 KiB frames per redistributor.
-    auto count = cells_count(c.t, n, "#redistributor-regions", 1);
+    auto count = cells_count(c.t, n, "#redistributor-regions"sv, 1);
     if (!count || *count < 1 || *count > kMaxGicRedistRegions) {
       return Unexpected(ValidateError::kGicBadReg);
     }
@@ -303,23 +397,23 @@ std::expected<void, ValidateError> read_gic(Context& c) {
   return {};
 }
 
-// The node's effective interrupt parent (DTSpec 2.4.1) is the GIC.
+// The effective interrupt parent (DTSpec 2.4.1) of `node`, a child of the
+// root, is the GIC: its own interrupt-parent, else the root's.
 bool parent_is_gic(const Context& c, int node) {
   if (c.gic_phandle == 0) return false;
-  for (std::optional<int> n = node; n; n = c.t.parent(*n)) {
-    if (c.t.prop(*n, "interrupt-parent")) {
-      auto v = c.t.prop_u32(*n, "interrupt-parent");
+  for (int n : {node, 0}) {
+    if (c.t.prop(n, "interrupt-parent"sv)) {
+      auto v = c.t.prop_u32(n, "interrupt-parent"sv);
       return v && *v == c.gic_phandle;
     }
-    if (*n == 0) break;
   }
   return false;
 }
 
 std::expected<Interrupt, ValidateError> read_spi(const Context& c, int node) {
-  if (c.t.prop(node, "interrupts-extended")) return Unexpected(ValidateError::kBadInterrupt);
+  if (c.t.prop(node, "interrupts-extended"sv)) return Unexpected(ValidateError::kBadInterrupt);
   if (!parent_is_gic(c, node)) return Unexpected(ValidateError::kBadInterruptParent);
-  auto irq = cells_prop(c.t, node, "interrupts");
+  auto irq = cells_prop(c.t, node, "interrupts"sv);
   if (!irq || irq->count() != 3) return Unexpected(ValidateError::kBadInterrupt);
   const uint32_t type = irq->at(0), number = irq->at(1), flags = irq->at(2);
   // SPIs trigger on a rising edge or a high level only (Arm IHI 0069 4.3).
@@ -330,17 +424,13 @@ std::expected<Interrupt, ValidateError> read_spi(const Context& c, int node) {
 }
 
 std::expected<void, ValidateError> read_timer(Context& c) {
-  int timer = -1;
-  for (auto n = c.t.first_child(0); n; n = c.t.next_sibling(*n)) {
-    if (!c.t.prop_has_string(*n, "compatible", "arm,armv8-timer")) continue;
-    if (timer >= 0) return Unexpected(ValidateError::kTimerDuplicate);
-    timer = *n;
-  }
-  if (timer < 0) return Unexpected(ValidateError::kNoTimer);
+  if (c.root.timer.empty()) return Unexpected(ValidateError::kNoTimer);
+  if (c.root.timer.size() > 1) return Unexpected(ValidateError::kTimerDuplicate);
+  const int timer = c.root.timer[0];
   if (!parent_is_gic(c, timer)) return Unexpected(ValidateError::kBadInterruptParent);
   // Linux bindings/timer/arm,arch_timer.yaml: secure, non-secure, virtual,
   // hypervisor PPIs (and optionally the hypervisor virtual one, not kept).
-  auto irq = cells_prop(c.t, timer, "interrupts");
+  auto irq = cells_prop(c.t, timer, "interrupts"sv);
   if (!irq || (irq->count() != 12 && irq->count() != 15)) {
     return Unexpected(ValidateError::kTimerBadInterrupts);
   }
@@ -363,26 +453,19 @@ std::expected<void, ValidateError> read_timer(Context& c) {
 }
 
 std::expected<void, ValidateError> read_psci(Context& c) {
-  int psci = -1;
-  for (auto n = c.t.first_child(0); n; n = c.t.next_sibling(*n)) {
-    const bool any = c.t.prop_has_string(*n, "compatible", "arm,psci") ||
-                     c.t.prop_has_string(*n, "compatible", "arm,psci-0.2") ||
-                     c.t.prop_has_string(*n, "compatible", "arm,psci-1.0");
-    if (!any) continue;
-    if (psci >= 0) return Unexpected(ValidateError::kPsciDuplicate);
-    psci = *n;
-  }
-  if (psci < 0) return Unexpected(ValidateError::kNoPsci);
+  if (c.root.psci.empty()) return Unexpected(ValidateError::kNoPsci);
+  if (c.root.psci.size() > 1) return Unexpected(ValidateError::kPsciDuplicate);
+  const int psci = c.root.psci[0];
   // PSCI 0.2+ (function IDs from the spec, not from the tree).
-  if (!c.t.prop_has_string(psci, "compatible", "arm,psci-0.2") &&
-      !c.t.prop_has_string(psci, "compatible", "arm,psci-1.0")) {
+  if (!c.t.prop_has_string(psci, "compatible"sv, "arm,psci-0.2"sv) &&
+      !c.t.prop_has_string(psci, "compatible"sv, "arm,psci-1.0"sv)) {
     return Unexpected(ValidateError::kPsciCompatible);
   }
-  auto method = c.t.prop_string(psci, "method");
-  if (!method || (*method != "hvc" && *method != "smc")) {
+  auto method = c.t.prop_string(psci, "method"sv);
+  if (!method || (*method != "hvc"sv && *method != "smc"sv)) {
     return Unexpected(ValidateError::kPsciBadMethod);
   }
-  c.p.psci = *method == "hvc" ? PsciMethod::kHvc : PsciMethod::kSmc;
+  c.p.psci = *method == "hvc"sv ? PsciMethod::kHvc : PsciMethod::kSmc;
   if (c.p.psci != c.limits.psci) return Unexpected(ValidateError::kPsciConduitMismatch);
   return {};
 }
@@ -391,7 +474,7 @@ std::expected<void, ValidateError> read_psci(Context& c) {
 
 std::expected<Device, ValidateError> read_device(const Context& c, int node, uint64_t size,
                                                  uint64_t align, ValidateError bad_reg) {
-  auto regs = regs_prop(c.t, node, "reg", c.root_ac, c.root_sc);
+  auto regs = regs_prop(c.t, node, "reg"sv, c.root_ac, c.root_sc);
   if (!regs || regs->count() != 1) return Unexpected(bad_reg);
   auto r = regs->at(0);
   if (!r || r->size != size || !aligned(r->base, align)) return Unexpected(bad_reg);
@@ -402,16 +485,17 @@ std::expected<Device, ValidateError> read_device(const Context& c, int node, uin
 }
 
 std::expected<void, ValidateError> read_uarts_and_virtio(Context& c) {
-  for (auto n = c.t.first_child(0); n; n = c.t.next_sibling(*n)) {
-    if (c.t.prop_has_string(*n, "compatible", "arm,pl011")) {
+  for (const RootNodes::Device& dev : c.root.devices) {
+    const int n = dev.node;
+    if (dev.uart) {
       if (c.p.uarts.count == kMaxUarts) return Unexpected(ValidateError::kTooManyUarts);
-      auto d = read_device(c, *n, kPage, kPage, ValidateError::kUartBadReg);
+      auto d = read_device(c, n, kPage, kPage, ValidateError::kUartBadReg);
       if (!d) return Unexpected(d.error());
-      c.uart_nodes[c.p.uarts.count] = *n;
+      c.uart_nodes[c.p.uarts.count] = n;
       c.p.uarts.push(*d);
-    } else if (c.t.prop_has_string(*n, "compatible", "virtio,mmio")) {
+    } else {
       if (c.p.virtio.count == kMaxVirtio) return Unexpected(ValidateError::kTooManyVirtio);
-      auto d = read_device(c, *n, kVirtioMmioSize, kVirtioMmioSize, ValidateError::kVirtioBadReg);
+      auto d = read_device(c, n, kVirtioMmioSize, kVirtioMmioSize, ValidateError::kVirtioBadReg);
       if (!d) return Unexpected(d.error());
       c.p.virtio.push(*d);
     }
@@ -424,7 +508,7 @@ std::expected<void, ValidateError> read_uarts_and_virtio(Context& c) {
 std::expected<void, ValidateError> read_pci_ranges(Context& c, int node, Pci& pci) {
   // Child address 3 cells (phys.hi, mid, lo), parent address root cells, size 2.
   const size_t entry = 3 + c.root_ac + 2;
-  auto cells = cells_prop(c.t, node, "ranges");
+  auto cells = cells_prop(c.t, node, "ranges"sv);
   if (!cells || cells->count() == 0 || cells->count() % entry != 0 ||
       cells->count() / entry > kMaxPciRanges) {
     return Unexpected(ValidateError::kPciBadRanges);
@@ -459,7 +543,7 @@ std::expected<void, ValidateError> read_pci_ranges(Context& c, int node, Pci& pc
 }
 
 std::expected<void, ValidateError> read_pci_irqs(Context& c, int node, Pci& pci) {
-  auto mask = cells_prop(c.t, node, "interrupt-map-mask");
+  auto mask = cells_prop(c.t, node, "interrupt-map-mask"sv);
   if (!mask || mask->count() != 4) return Unexpected(ValidateError::kPciBadInterruptMap);
   for (size_t i = 0; i < 4; ++i) pci.irq_mask[i] = mask->at(i);
   // Device number only (bits 11-15, or QEMU's swizzle 11-12), any pin.
@@ -470,7 +554,7 @@ std::expected<void, ValidateError> read_pci_irqs(Context& c, int node, Pci& pci)
   // Entry: child unit address (3), pin (1), parent phandle (1), parent unit
   // address (the GIC's #address-cells), parent specifier (3).
   const size_t entry = 3 + 1 + 1 + c.gic_address_cells + 3;
-  auto map = cells_prop(c.t, node, "interrupt-map");
+  auto map = cells_prop(c.t, node, "interrupt-map"sv);
   if (!map || map->count() == 0 || map->count() % entry != 0) {
     return Unexpected(ValidateError::kPciBadInterruptMap);
   }
@@ -509,23 +593,19 @@ std::expected<void, ValidateError> read_pci_irqs(Context& c, int node, Pci& pci)
 }
 
 std::expected<void, ValidateError> read_pci(Context& c) {
-  int node = -1;
-  for (auto n = c.t.first_child(0); n; n = c.t.next_sibling(*n)) {
-    if (!c.t.prop_has_string(*n, "compatible", "pci-host-ecam-generic")) continue;
-    if (node >= 0) return Unexpected(ValidateError::kPciDuplicate);
-    node = *n;
-  }
-  if (node < 0) return {};
+  if (c.root.pci.empty()) return {};
+  if (c.root.pci.size() > 1) return Unexpected(ValidateError::kPciDuplicate);
+  const int node = c.root.pci[0];
   Pci& pci = c.p.pci.emplace();
-  auto ac = c.t.prop_u32(node, "#address-cells");
-  auto sc = c.t.prop_u32(node, "#size-cells");
-  auto ic = c.t.prop_u32(node, "#interrupt-cells");
-  if (!is_string(c.t, node, "device_type", "pci") || !ac || *ac != 3 || !sc || *sc != 2 || !ic ||
-      *ic != 1) {
+  auto ac = c.t.prop_u32(node, "#address-cells"sv);
+  auto sc = c.t.prop_u32(node, "#size-cells"sv);
+  auto ic = c.t.prop_u32(node, "#interrupt-cells"sv);
+  if (!is_string(c.t, node, "device_type"sv, "pci"sv) || !ac || *ac != 3 || !sc || *sc != 2 ||
+      !ic || *ic != 1) {
     return Unexpected(ValidateError::kPciBadNode);
   }
-  if (c.t.prop(node, "bus-range")) {
-    auto bus = cells_prop(c.t, node, "bus-range");
+  if (c.t.prop(node, "bus-range"sv)) {
+    auto bus = cells_prop(c.t, node, "bus-range"sv);
     if (!bus || bus->count() != 2 || bus->at(0) > bus->at(1) || bus->at(1) > 255) {
       return Unexpected(ValidateError::kPciBadNode);
     }
@@ -533,7 +613,7 @@ std::expected<void, ValidateError> read_pci(Context& c) {
     pci.bus_last = bus->at(1);
   }
   // ECAM: 1 MiB of configuration space per bus (PCIe base spec 7.2.2).
-  auto regs = regs_prop(c.t, node, "reg", c.root_ac, c.root_sc);
+  auto regs = regs_prop(c.t, node, "reg"sv, c.root_ac, c.root_sc);
   if (!regs || regs->count() != 1) return Unexpected(ValidateError::kPciBadReg);
   auto ecam = regs->at(0);
   const uint64_t buses = pci.bus_last - pci.bus_first + 1;
@@ -603,14 +683,14 @@ std::expected<void, ValidateError> check_devices(const Context& c) {
 // ---- payload: /config, /chosen --------------------------------------------------------
 
 std::expected<void, ValidateError> read_kernel(Context& c) {
-  auto config = root_child(c, "config");
+  auto config = c.root.config;
   if (!config) return {};
-  const bool has_addr = c.t.prop(*config, "kernel-address").has_value();
-  const bool has_size = c.t.prop(*config, "kernel-size").has_value();
+  const bool has_addr = c.t.prop(*config, "kernel-address"sv).has_value();
+  const bool has_size = c.t.prop(*config, "kernel-size"sv).has_value();
   if (!has_addr && !has_size) return {};
   // u32 each, as crosvm writes them (AOSP pvmfw reads them so).
-  auto addr = c.t.prop_u32(*config, "kernel-address");
-  auto size = c.t.prop_u32(*config, "kernel-size");
+  auto addr = c.t.prop_u32(*config, "kernel-address"sv);
+  auto size = c.t.prop_u32(*config, "kernel-size"sv);
   if (!addr || !size || *size == 0) return Unexpected(ValidateError::kKernelBadRange);
   const base::Range k{*addr, *size};
   if (!c.p.memory_containing(k)) return Unexpected(ValidateError::kKernelOutsideMemory);
@@ -621,9 +701,9 @@ std::expected<void, ValidateError> read_kernel(Context& c) {
 }
 
 std::expected<void, ValidateError> read_chosen(Context& c) {
-  auto chosen = root_child(c, "chosen");
+  auto chosen = c.root.chosen;
   if (!chosen) return {};
-  if (auto raw = c.t.prop(*chosen, "bootargs")) {
+  if (auto raw = c.t.prop(*chosen, "bootargs"sv)) {
     if (raw->size() > kMaxBootargs) return Unexpected(ValidateError::kBootargsTooLong);
     std::string_view s(reinterpret_cast<const char*>(raw->data()), raw->size());
     if (s.empty() || s.back() != '\0') return Unexpected(ValidateError::kBootargsBad);
@@ -633,8 +713,8 @@ std::expected<void, ValidateError> read_chosen(Context& c) {
     }
     c.p.bootargs = s;
   }
-  if (c.t.prop(*chosen, "stdout-path")) {
-    auto path = c.t.prop_string(*chosen, "stdout-path");
+  if (c.t.prop(*chosen, "stdout-path"sv)) {
+    auto path = c.t.prop_string(*chosen, "stdout-path"sv);
     if (!path) return Unexpected(ValidateError::kBadStdoutPath);
     auto node = c.t.node_by_path(*path);
     if (!node) return Unexpected(ValidateError::kBadStdoutPath);
@@ -643,11 +723,11 @@ std::expected<void, ValidateError> read_chosen(Context& c) {
     }
     if (!c.p.stdout_uart) return Unexpected(ValidateError::kBadStdoutPath);
   }
-  const bool has_start = c.t.prop(*chosen, "linux,initrd-start").has_value();
-  const bool has_end = c.t.prop(*chosen, "linux,initrd-end").has_value();
+  const bool has_start = c.t.prop(*chosen, "linux,initrd-start"sv).has_value();
+  const bool has_end = c.t.prop(*chosen, "linux,initrd-end"sv).has_value();
   if (has_start || has_end) {
-    auto start = c.t.prop_uint(*chosen, "linux,initrd-start");
-    auto end = c.t.prop_uint(*chosen, "linux,initrd-end");
+    auto start = c.t.prop_uint(*chosen, "linux,initrd-start"sv);
+    auto end = c.t.prop_uint(*chosen, "linux,initrd-end"sv);
     if (!start || !end) return Unexpected(ValidateError::kInitrdBadRange);
     auto r = base::Range::from_bounds(*start, *end);
     if (!r || r->empty()) return Unexpected(ValidateError::kInitrdBadRange);
@@ -666,26 +746,26 @@ std::expected<void, ValidateError> read_chosen(Context& c) {
 bool power_of_two(uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }
 
 std::expected<void, ValidateError> read_swiotlb(Context& c) {
-  auto reserved = root_child(c, "reserved-memory");
+  auto reserved = c.root.reserved;
   if (!reserved) return {};
   int pool = -1;
   for (auto n = c.t.first_child(*reserved); n; n = c.t.next_sibling(*n)) {
-    if (!c.t.prop_has_string(*n, "compatible", "restricted-dma-pool")) continue;
+    if (!c.t.prop_has_string(*n, "compatible"sv, "restricted-dma-pool"sv)) continue;
     if (pool >= 0) return Unexpected(ValidateError::kSwiotlbDuplicate);
     pool = *n;
   }
   if (pool < 0) return {};
-  auto ac = cells_count(c.t, *reserved, "#address-cells", 2);
-  auto sc = cells_count(c.t, *reserved, "#size-cells", 1);
+  auto ac = cells_count(c.t, *reserved, "#address-cells"sv, 2);
+  auto sc = cells_count(c.t, *reserved, "#size-cells"sv, 1);
   if (!ac || !sc || *ac < 1 || *ac > 2 || *sc < 1 || *sc > 2) {
     return Unexpected(ValidateError::kSwiotlbBad);
   }
   DmaPool& out = c.p.swiotlb.emplace();
-  const bool has_reg = c.t.prop(pool, "reg").has_value();
-  const bool has_size = c.t.prop(pool, "size").has_value();
+  const bool has_reg = c.t.prop(pool, "reg"sv).has_value();
+  const bool has_size = c.t.prop(pool, "size"sv).has_value();
   if (has_reg == has_size) return Unexpected(ValidateError::kSwiotlbBad);
   if (has_reg) {
-    auto regs = regs_prop(c.t, pool, "reg", *ac, *sc);
+    auto regs = regs_prop(c.t, pool, "reg"sv, *ac, *sc);
     if (!regs || regs->count() != 1) return Unexpected(ValidateError::kSwiotlbBad);
     auto r = regs->at(0);
     if (!r || r->empty() || !page_aligned(*r) || !c.p.memory_containing(*r)) {
@@ -698,14 +778,14 @@ std::expected<void, ValidateError> read_swiotlb(Context& c) {
     out.reg = *r;
     return {};
   }
-  auto size = cells_prop(c.t, pool, "size");
+  auto size = cells_prop(c.t, pool, "size"sv);
   if (!size || size->count() != *sc) return Unexpected(ValidateError::kSwiotlbBad);
   out.size = size->read(0, *sc);
   if (out.size == 0 || !aligned(out.size, kPage) || out.size > c.p.memory_size()) {
     return Unexpected(ValidateError::kSwiotlbBad);
   }
-  if (c.t.prop(pool, "alignment")) {
-    auto align = cells_prop(c.t, pool, "alignment");
+  if (c.t.prop(pool, "alignment"sv)) {
+    auto align = cells_prop(c.t, pool, "alignment"sv);
     if (!align || align->count() != *sc) return Unexpected(ValidateError::kSwiotlbBad);
     out.alignment = align->read(0, *sc);
     if (!power_of_two(out.alignment) || out.alignment < kPage) {
@@ -718,19 +798,19 @@ std::expected<void, ValidateError> read_swiotlb(Context& c) {
 // ---- /avf -----------------------------------------------------------------------------
 
 bool is_phandle_prop(std::string_view name) {
-  return name == "phandle" || name == "linux,phandle" || name == "name";
+  return name == "phandle"sv || name == "linux,phandle"sv || name == "name"sv;
 }
 
 std::expected<void, ValidateError> read_avf(Context& c) {
-  auto avf = root_child(c, "avf");
+  auto avf = c.root.avf;
   if (!avf) return {};
-  if (auto key = c.t.prop(*avf, "secretkeeper_public_key")) {
+  if (auto key = c.t.prop(*avf, "secretkeeper_public_key"sv)) {
     if (key->size() > kMaxAvfValue) return Unexpected(ValidateError::kAvfPropertyTooLarge);
     c.p.secretkeeper_public_key = *key;
   }
   std::optional<int> untrusted;
   for (auto n = c.t.first_child(*avf); n; n = c.t.next_sibling(*n)) {
-    if (c.t.name(*n) == "untrusted") untrusted = n;
+    if (c.t.name(*n) == "untrusted"sv) untrusted = n;
   }
   if (!untrusted) return {};
   for (auto prop = c.t.next_property(*untrusted, std::nullopt); prop;
@@ -740,7 +820,7 @@ std::expected<void, ValidateError> read_avf(Context& c) {
     if (!c.p.avf_untrusted.push(AvfProperty{prop->name, prop->value})) {
       return Unexpected(ValidateError::kAvfTooManyProperties);
     }
-    if (prop->name == "instance-id") {
+    if (prop->name == "instance-id"sv) {
       if (prop->value.size() != kInstanceIdSize) return Unexpected(ValidateError::kInstanceIdSize);
       c.p.instance_id = prop->value.first<kInstanceIdSize>();
     }
@@ -778,7 +858,7 @@ std::optional<base::Range> VmPlatform::memory_containing(const base::Range& r) c
 
 std::expected<VmPlatform, ValidateError> validate_platform(const Tree& tree, const Limits& limits) {
   std::expected<VmPlatform, ValidateError> result{std::in_place};
-  Context c{tree, limits, *result};
+  Context c{tree, limits, *result, scan_root(tree)};
   using Step = std::expected<void, ValidateError> (*)(Context&);
   // The order fixes which refusal a tree with several faults gets.
   static constexpr Step kSteps[] = {

@@ -1,14 +1,16 @@
 // libFuzzer harness: an untrusted device tree through everything pvmfw does
-// with it before the payload runs: structural checks, libfdt lookups, the
-// old platform reading and layout validation, validate_platform under both
-// conduits, and the rebuild from the template (whose output must itself be
-// accepted and validate again). Seeds: fdt/tests/data and the hostile corpus.
+// with it before the payload runs: Tree::open's structural checks, lookups
+// (each answered as libfdt answers it: libfdt is the oracle here, the
+// firmware does not use it), validate_platform under both conduits, and the
+// rebuild from the template (whose output must be accepted, read alike by
+// libfdt, and validate again). Seeds: fdt/tests/data and the hostile corpus.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <span>
 #include <vector>
 
+#include "../tests/libfdt_oracle.h"
 #include "fdt/output.h"
 #include "fdt/tree.h"
 #include "fdt/validate.h"
@@ -34,8 +36,10 @@ void rebuild(const fdt::VmPlatform& platform, fdt::PsciMethod conduit) {
     return;
   }
   // The output is a tree pvmfw accepts and validates to the same shape.
-  auto tree = fdt::Tree::open(std::span(out).first(*size));
+  const auto blob = std::span(out).first(*size);
+  auto tree = fdt::Tree::open(blob);
   check(tree.has_value());
+  check(fdt::testing::libfdt_disagreement(*tree, blob, 64).empty());
   auto again = fdt::validate_platform(*tree, fdt::board_limits(conduit));
   check(again.has_value());
   check(again->cpus.size() == platform.cpus.size());
@@ -51,6 +55,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto bytes = std::as_bytes(std::span(data, size));
   auto tree = fdt::Tree::open(bytes);
   if (!tree) return 0;
+  check(fdt::testing::libfdt_disagreement(*tree, bytes, 64).empty());
   if (auto chosen = tree->node("/chosen")) {
     (void)tree->prop_string(*chosen, "bootargs");
     (void)tree->prop_has_string(*chosen, "compatible", "x");

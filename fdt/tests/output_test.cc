@@ -3,6 +3,7 @@
 #include "fdt/output.h"
 
 #include <gtest/gtest.h>
+#include <libfdt.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -10,6 +11,7 @@
 #include <sstream>
 
 #include "corpus_util.h"
+#include "libfdt_oracle.h"
 
 namespace fdt {
 namespace {
@@ -70,6 +72,48 @@ TEST(Output, GoldenAndDtcClean) {
     }
   }
   EXPECT_GE(goldens, 3u);
+}
+
+uint32_t be32(const std::vector<std::byte>& b, size_t off) {
+  uint32_t v = 0;
+  for (size_t i = 0; i < 4; ++i) v = (v << 8) | std::to_integer<uint32_t>(b[off + i]);
+  return v;
+}
+
+// Every output is a packed, fully valid tree (libfdt's fdt_check_full, and
+// Tree agrees with libfdt on it), its blocks in DTSpec order, and every byte
+// that pads a name or a value to a word is zero.
+TEST(Output, WellFormedAndCanonical) {
+  for (const Case& c : testing::load_cases()) {
+    if (c.expect != "ok") continue;
+    SCOPED_TRACE(c.name);
+    std::vector<std::byte> out;
+    ASSERT_EQ(testing::verdict(testing::read_bytes(c.dtb), c, &out), "ok");
+    EXPECT_EQ(fdt_check_full(out.data(), out.size()), 0);
+    auto tree = Tree::open(out);
+    ASSERT_TRUE(tree);
+    EXPECT_EQ(testing::libfdt_disagreement(*tree, out), "");
+    const uint32_t off_struct = be32(out, 8), off_strings = be32(out, 12);
+    const uint32_t size_strings = be32(out, 32), size_struct = be32(out, 36);
+    EXPECT_EQ(be32(out, 4), out.size());
+    EXPECT_EQ(be32(out, 16), 40u);  // the reservation map right after the header
+    EXPECT_EQ(off_struct, 56u);     // ... holding only its terminator
+    EXPECT_EQ(off_strings, off_struct + size_struct);
+    EXPECT_EQ(off_strings + size_strings, out.size());
+    for (uint32_t off = off_struct; off < off_struct + size_struct;) {
+      const uint32_t tag = be32(out, off);
+      off += 4;
+      size_t end = off;
+      if (tag == FDT_BEGIN_NODE) {
+        while (out[end] != std::byte{0}) ++end;
+        ++end;
+      } else if (tag == FDT_PROP) {
+        end = off + 8 + be32(out, off);
+      }
+      for (; end % 4 != 0; ++end) ASSERT_EQ(out[end], std::byte{0}) << "padding at " << end;
+      off = static_cast<uint32_t>(end);
+    }
+  }
 }
 
 // The output is itself a tree pvmfw accepts, and rebuilding it changes
@@ -154,9 +198,14 @@ TEST(Output, Refusals) {
   EXPECT_EQ(build_output(platform_template(), b.platform, o, tiny).error(), BuildError::kNoSpace);
   std::vector<std::byte> garbage(512, std::byte{0x55});
   EXPECT_EQ(build_output(garbage, b.platform, o, out).error(), BuildError::kBadTemplate);
-  // The smallest buffer that works is the packed size (plus libfdt's slack).
+  // The output is written in place: a buffer of exactly its size is enough.
   auto n = build_output(platform_template(), b.platform, o, out);
   ASSERT_TRUE(n);
+  std::vector<std::byte> exact(*n), short_by_one(*n - 1);
+  EXPECT_EQ(build_output(platform_template(), b.platform, o, exact), n);
+  EXPECT_TRUE(std::equal(exact.begin(), exact.end(), out.begin()));
+  EXPECT_EQ(build_output(platform_template(), b.platform, o, short_by_one).error(),
+            BuildError::kNoSpace);
 }
 
 TEST(Output, NothingUnvalidatedSurvives) {

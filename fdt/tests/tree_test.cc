@@ -8,6 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "corpus_util.h"
+#include "fdt/output.h"
+#include "libfdt_oracle.h"
+
 namespace fdt {
 namespace {
 
@@ -174,6 +178,48 @@ TEST(Tree, Navigation) {
   ASSERT_TRUE(child);
   EXPECT_EQ(t->name(*child), "subnode-dropped");
   EXPECT_FALSE(t->next_sibling(*child));
+}
+
+// Tree reads the token stream itself; on every tree it accepts, each lookup
+// answers as libfdt's would (the corpus, its own template).
+TEST(Tree, AgreesWithLibfdt) {
+  size_t opened = 0;
+  for (const testing::Case& c : testing::load_cases()) {
+    SCOPED_TRACE(c.name);
+    auto blob = testing::read_bytes(c.dtb);
+    auto t = Tree::open(blob);
+    if (!t) continue;
+    ++opened;
+    EXPECT_EQ(testing::libfdt_disagreement(*t, blob), "");
+  }
+  EXPECT_GE(opened, 40u);
+  auto t = Tree::open(platform_template());
+  ASSERT_TRUE(t);
+  EXPECT_EQ(testing::libfdt_disagreement(*t, platform_template()), "");
+}
+
+// Offsets that are not nodes or properties give nothing, never a read
+// outside the blob (ASan watches).
+TEST(Tree, ForeignOffsets) {
+  auto blob = load("good_vm.dtb");
+  auto t = Tree::open(blob);
+  ASSERT_TRUE(t);
+  for (int off : {-4, -1, 1, 2, 4, 8, 12, 0x7ffffffc, static_cast<int>(blob.size())}) {
+    SCOPED_TRACE(off);
+    EXPECT_FALSE(t->prop(off, "reg"));
+    EXPECT_FALSE(t->first_child(off));
+    EXPECT_FALSE(t->next_sibling(off));
+    EXPECT_FALSE(t->parent(off));
+    EXPECT_EQ(t->name(off), "");
+    EXPECT_EQ(t->phandle(off), 0u);
+  }
+  // A property's offset is not a node, nor a node's one a property.
+  auto chosen = t->node("/chosen");
+  ASSERT_TRUE(chosen);
+  auto p = t->next_property(*chosen, std::nullopt);
+  ASSERT_TRUE(p);
+  EXPECT_FALSE(t->first_child(p->offset));
+  EXPECT_FALSE(t->next_property(*chosen, *chosen));
 }
 
 TEST(Tree, ErrorNames) {

@@ -47,15 +47,20 @@ enum class BuildError : uint8_t {
   kNoSpace,      // `out` too small
   kBadRngSeed,   // rng_seed size outside kMinRngSeed..kMaxRngSeed
   kBadHandover,  // dice_handover empty, misaligned, outside RAM or overlapping the payload
-  kLibfdt,       // any other libfdt failure (a template/patch mismatch)
+  // The template lacks a node or slot the platform needs, or the platform
+  // holds a value validate_platform() never gives: a firmware bug, not input.
+  kInconsistent,
 };
 // "OUTPUT_NO_SPACE", ...
 const char* to_string(BuildError e);
 
-// Copies `template_dtb` into `out` (fdt_open_into), writes `platform`'s values
-// and `options` into it, deletes template nodes without validated input, and
-// packs it. Returns the output's size. `out` must not overlap the template or
-// the input tree the platform's views point into.
+// Writes into `out`, in one pass over `template_dtb`, the template with
+// `platform`'s values and `options`: template nodes without validated input
+// are left out, the cpu, pl011 and virtio_mmio nodes repeated once per
+// device. The result is packed (header, reservation map, structure, strings;
+// names and values zero-padded) and its size returned; `out` needs no more
+// room than that. `out` must not overlap the template or the input tree the
+// platform's views point into.
 [[nodiscard]] std::expected<size_t, BuildError> build_output(
     std::span<const std::byte> template_dtb, const VmPlatform& platform,
     const OutputOptions& options, std::span<std::byte> out);

@@ -61,6 +61,7 @@ struct List {
   const T* begin() const { return items.data(); }
   const T* end() const { return items.data() + count; }
   bool empty() const { return count == 0; }
+  bool full() const { return count == N; }
   size_t size() const { return count; }
   const T& operator[](size_t i) const { return items[i]; }
 };
