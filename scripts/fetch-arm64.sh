@@ -4,7 +4,7 @@
 # state and architecture list are never touched (no dpkg --add-architecture).
 #
 # usage: scripts/fetch-arm64.sh DEST
-#   DEST/sysroot  extracted packages (libfdt, mbedTLS, compiler-rt, kernel, busybox)
+#   DEST/sysroot  extracted packages (compiler-rt, kernel, busybox)
 #   DEST/stamp    written last; its content lists what was extracted
 # Downloads are cached in ${PVM_CACHE:-$HOME/.cache/pvm}/debs so a fresh clone
 # does not download again.
@@ -51,7 +51,7 @@ kernel_pkg=$(apt_arm64 apt-cache depends linux-image-cloud-arm64 2>/dev/null \
   | sed -n 's/^ *Depends: \(linux-image-[0-9].*-cloud-arm64\)$/\1/p' | head -1)
 [ -n "$kernel_pkg" ] || { echo "fetch-arm64: cannot resolve linux-image-cloud-arm64" >&2; exit 1; }
 
-pkgs="libfdt-dev libfdt1 libmbedtls-dev libmbedcrypto7 libclang-rt-19-dev busybox-static $kernel_pkg"
+pkgs="libclang-rt-19-dev busybox-static $kernel_pkg"
 want="$pkgs"
 if [ -f "$dest/stamp" ] && [ "$(cat "$dest/stamp")" = "$want" ]; then
   exit 0

@@ -1,6 +1,6 @@
 // memcpy, memmove, memset, memcmp, memchr, strlen and strnlen for the
 // firmware. Debian's picolibc has byte-at-a-time versions (about 5
-// instructions per byte), and libfdt and the DT rebuild move, compare and scan
+// instructions per byte), and the DT, AVB and DICE code move, compare and scan
 // a lot of bytes: these work 8 (or 32) bytes per loop iteration.
 //
 // The scanning functions (memchr, strlen, strnlen) read whole aligned 8-byte
