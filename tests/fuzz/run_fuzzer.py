@@ -3,6 +3,9 @@
 
 usage: run_fuzzer.py FUZZER --runs N [--seconds S] SEED_FILE_OR_DIR...
 
+PVM_FUZZ_RUNS (and PVM_FUZZ_SECONDS, default 3600) in the environment replace
+--runs and --seconds: the long session `./pvm fuzz` asks for.
+
 The seeds are copied to a temporary corpus so the source tree is never
 written. The run is bounded by executions (and a time cap as a guard), so it is
 the same work on every machine. A crash fails the test and keeps the reproducer
@@ -23,6 +26,9 @@ def main() -> int:
     ap.add_argument("--seconds", type=int, default=120)
     ap.add_argument("seeds", nargs="+")
     args = ap.parse_args()
+    if os.environ.get("PVM_FUZZ_RUNS"):
+        args.runs = int(os.environ["PVM_FUZZ_RUNS"])
+        args.seconds = int(os.environ.get("PVM_FUZZ_SECONDS", "3600"))
 
     with tempfile.TemporaryDirectory(prefix="pvm-fuzz-") as corpus:
         n = 0
