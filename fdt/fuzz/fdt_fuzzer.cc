@@ -17,6 +17,11 @@
 
 namespace {
 
+// libfdt is asked about the first nodes of each tree only: comparing every
+// node took 95% of the time (1.8 K executions a second instead of 14 K). The
+// unit tests compare every node of the corpus, the template and each output.
+constexpr size_t kOracleNodes = 8;
+
 // A failure of the firmware's own invariants (not of the input): crash so
 // libFuzzer keeps the reproducer.
 void check(bool ok) {
@@ -39,7 +44,7 @@ void rebuild(const fdt::VmPlatform& platform, fdt::PsciMethod conduit) {
   const auto blob = std::span(out).first(*size);
   auto tree = fdt::Tree::open(blob);
   check(tree.has_value());
-  check(fdt::testing::libfdt_disagreement(*tree, blob, 64).empty());
+  check(fdt::testing::libfdt_disagreement(*tree, blob, kOracleNodes).empty());
   auto again = fdt::validate_platform(*tree, fdt::board_limits(conduit));
   check(again.has_value());
   check(again->cpus.size() == platform.cpus.size());
@@ -55,7 +60,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto bytes = std::as_bytes(std::span(data, size));
   auto tree = fdt::Tree::open(bytes);
   if (!tree) return 0;
-  check(fdt::testing::libfdt_disagreement(*tree, bytes, 64).empty());
+  check(fdt::testing::libfdt_disagreement(*tree, bytes, kOracleNodes).empty());
   if (auto chosen = tree->node("/chosen")) {
     (void)tree->prop_string(*chosen, "bootargs");
     (void)tree->prop_has_string(*chosen, "compatible", "x");
