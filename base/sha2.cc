@@ -206,13 +206,15 @@ template class Context<uint64_t, 128>;
 Sha256::Sha256() : Context(kH256) {}
 Sha512::Sha512() : Context(kH512) {}
 
-void sha256(std::span<const std::span<const std::byte>> parts, std::span<uint8_t, kSha256Size> out) {
+void sha256(std::span<const std::span<const std::byte>> parts,
+            std::span<uint8_t, kSha256Size> out) {
   Sha256 h;
   for (auto part : parts) h.update(part);
   h.finish(out);
 }
 
-void sha512(std::span<const std::span<const std::byte>> parts, std::span<uint8_t, kSha512Size> out) {
+void sha512(std::span<const std::span<const std::byte>> parts,
+            std::span<uint8_t, kSha512Size> out) {
   Sha512 h;
   for (auto part : parts) h.update(part);
   h.finish(out);

@@ -13,7 +13,7 @@ namespace {
 // from the old {a,b,c,d}. SU0/SU1 extend the schedule by four words:
 // W[t..t+3] = SU1(SU0(W[t-16..], W[t-12..]), W[t-8..], W[t-4..]).
 __attribute__((target("sha2"))) void sha256_blocks(uint32_t state[8], const uint8_t* p,
-                                                    size_t blocks) {
+                                                   size_t blocks) {
   uint32x4_t abcd = vld1q_u32(&state[0]);
   uint32x4_t efgh = vld1q_u32(&state[4]);
   while (blocks-- != 0) {
@@ -50,7 +50,7 @@ __attribute__((target("sha2"))) void sha256_blocks(uint32_t state[8], const uint
 // Schedule, two words per step: M[j+8] = SU1(SU0(M[j], M[j+1]), M[j+7],
 // (W[2j+9], W[2j+10])) where M[j] = (W[2j], W[2j+1]).
 __attribute__((target("sha3"))) void sha512_blocks(uint64_t state[8], const uint8_t* p,
-                                                    size_t blocks) {
+                                                   size_t blocks) {
   uint64x2_t ba = vld1q_u64(&state[0]);
   uint64x2_t dc = vld1q_u64(&state[2]);
   uint64x2_t fe = vld1q_u64(&state[4]);

@@ -129,8 +129,8 @@ Reason reason_for(fdt::ValidateError e) {
 // claim that would still collide (INTERNAL_ERROR: a firmware bug).
 void claim(memory::Tracker& t, memory::Kind kind, base::Range r) {
   if (auto c = t.add(kind, r); !c) {
-    fail::boot_failed(Reason::kInternalError, "memory: %s %#lx-%#lx: %s%s%s", memory::to_string(kind),
-                      r.base, r.end(), memory::to_string(c.error().error),
+    fail::boot_failed(Reason::kInternalError, "memory: %s %#lx-%#lx: %s%s%s",
+                      memory::to_string(kind), r.base, r.end(), memory::to_string(c.error().error),
                       c.error().other ? " with " : "",
                       c.error().other ? memory::to_string(*c.error().other) : "");
   }
@@ -165,7 +165,8 @@ void release_hypervisor_grants(memory::Tracker& t, hvc::Conduit conduit, bool de
     // Android 13 kernels answer -1 for a successful unmap (pkvm-abi.md).
     return s == hvc::Status::kSuccess || s == hvc::Status::kNotSupported;
   });
-  if (!mmio) fail::boot_failed(Reason::kInternalError, "MMIO_GUARD_UNMAP %#lx failed", mmio.error());
+  if (!mmio)
+    fail::boot_failed(Reason::kInternalError, "MMIO_GUARD_UNMAP %#lx failed", mmio.error());
   auto shared = t.release_all_shared([conduit, &t](base::Range r) {
     for (uint64_t ipa = r.base; ipa < r.end(); ipa += t.granule()) {
       if (hvc::mem_unshare(conduit, ipa) != hvc::Status::kSuccess) return false;

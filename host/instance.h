@@ -31,6 +31,7 @@ struct Instance {
   bool created = false;     // made by this call
 };
 // The instance NAME's id; with `create`, made when absent.
-[[nodiscard]] std::expected<Instance, std::string> load_instance(std::string_view name, bool create);
+[[nodiscard]] std::expected<Instance, std::string> load_instance(std::string_view name,
+                                                                 bool create);
 
 }  // namespace pvm
