@@ -179,6 +179,9 @@ std::string describe(const fdt::VmPlatform& p, bool debuggable, size_t out_size)
     line("avf", std::to_string(p.avf_untrusted.size()) + " untrusted properties" +
                     (p.secretkeeper_public_key ? ", secretkeeper_public_key" : ""));
   }
+  // Checked by pvmfw at boot, not by validation (dice/pvmfw.h set_instance).
+  line("instance", p.instance_id ? "id present (/avf/untrusted/instance-id)"
+                                 : "none: pvmfw refuses to boot (NO_INSTANCE_ID)");
   line("output", std::to_string(out_size) + " bytes, DICE handover at " + span_text(kHandover));
   return s;
 }
@@ -242,6 +245,7 @@ std::string platform_json(const fdt::VmPlatform& p, bool debuggable, size_t out_
   }
   s += ",\"avf_untrusted\":" +
        json_list(p.avf_untrusted, [](const fdt::AvfProperty& a) { return json_string(a.name); });
+  s += std::string(",\"instance_id\":") + (p.instance_id ? "true" : "false");
   s += ",\"dice_handover\":" + range_json(kHandover) + "}";
   return s;
 }
