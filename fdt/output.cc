@@ -227,10 +227,11 @@ class Strings {
 
 // "<prefix>@<addr in lowercase hex>" (DTSpec 2.2.1.1: the unit address is
 // reg's first address) into `buf`, NUL-terminated; returns its length.
-// `prefix` is one of this file's constants (at most 31 characters).
+// `prefix` is one of this file's constants; a longer one is cut so that
+// prefix, '@', 16 digits and the NUL fit.
 size_t unit_name(std::span<char, 48> buf, std::string_view prefix, uint64_t addr) {
   size_t n = 0;
-  for (char ch : prefix.substr(0, 31)) buf[n++] = ch;
+  for (char ch : prefix.substr(0, buf.size() - 1 - 16 - 1)) buf[n++] = ch;
   buf[n++] = '@';
   std::array<char, 16> digits{};
   size_t d = 0;
@@ -291,8 +292,23 @@ struct Edit {
   std::array<std::string_view, 2> drops;  // template properties left out
   size_t drop_count = 0;
 
-  void add(const Set& s) { sets[set_count++] = s; }
-  void drop(std::string_view name) { drops[drop_count++] = name; }
+  // More than fits is a bug of this file's: it marks the edit, and the
+  // rebuild refuses (kInconsistent) instead of writing past the arrays.
+  bool overflow = false;
+  void add(const Set& s) {
+    if (set_count == sets.size()) {
+      overflow = true;
+      return;
+    }
+    sets[set_count++] = s;
+  }
+  void drop(std::string_view name) {
+    if (drop_count == drops.size()) {
+      overflow = true;
+      return;
+    }
+    drops[drop_count++] = name;
+  }
 };
 
 void write_ranges(Out& out, std::span<const base::Range> ranges) {
@@ -633,6 +649,7 @@ Result edit(const Inputs& in, Kind kind, size_t index, Edit& e) {
           seen = true;
         }
         if (seen) continue;
+        if (e.set_count == e.sets.size()) return Unexpected(BuildError::kInconsistent);
         // Each new name goes first.
         for (size_t j = e.set_count; j > 0; --j) e.sets[j] = e.sets[j - 1];
         e.sets[0] = bytes(prop.name, prop.value);
@@ -662,6 +679,7 @@ class Rebuild {
     for (Kind k : kOrder) {
       Edit e;
       if (auto r = edit(in_, k, 0, e); !r) return r;
+      if (e.overflow) return Unexpected(BuildError::kInconsistent);
       if (!e.keep) continue;
       for (size_t i = e.set_count; i-- > 0;) {
         if (!strings_.offset(e.sets[i].key())) return Unexpected(BuildError::kNoSpace);
@@ -805,6 +823,7 @@ class Rebuild {
     }
     Edit e;
     if (auto r = edit(in_, kind, index, e); !r) return r;
+    if (e.overflow) return Unexpected(BuildError::kInconsistent);
     if (!e.keep) {
       auto end = t_.skip_node(off);
       if (!end) return Unexpected(BuildError::kBadTemplate);

@@ -152,6 +152,8 @@ class Structure {
         ++depth;
         o = skip_props(h->body);
       } else if (t == kEndNode) {
+        // An END_NODE before any BEGIN_NODE: `off` was not a node.
+        if (depth == 0) return std::nullopt;
         if (--depth == 0) return *o + 4;
         o = skip_props(*o + 4);
       } else {
