@@ -17,7 +17,7 @@ std::expected<CdiView, Error> read_cdi(cbor::Reader& r, int64_t label) {
   if (!key || *key != label) return std::unexpected(Error::kHandoverBadCdi);
   auto value = r.read_bstr();
   if (!value || value->size() != kCdiSize) return std::unexpected(Error::kHandoverBadCdi);
-  return internal::cdi_view(*value);
+  return internal::cdi_view(value->first<kCdiSize>());
 }
 
 }  // namespace

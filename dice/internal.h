@@ -47,8 +47,8 @@ inline bool overlaps(Bytes a, Bytes b) {
   return a0 < b0 + b.size() && b0 < a0 + a.size();
 }
 
-// A 32-byte view of bytes known to be 32 long.
-inline CdiView cdi_view(Bytes b) {
+// The CDI bytes as the uint8_t view the API uses (the size is in the type).
+inline CdiView cdi_view(std::span<const std::byte, kCdiSize> b) {
   return CdiView(reinterpret_cast<const uint8_t*>(b.data()), kCdiSize);
 }
 

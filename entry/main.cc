@@ -47,9 +47,6 @@ using fail::Reason;
 
 constexpr uint64_t kPage = 4096;
 
-// The console granule mapped through the MMIO guard (0: none), unmapped again
-// before the jump unless the payload is debuggable.
-
 uint64_t read_id_aa64isar0() {
   uint64_t v;
   asm volatile("mrs %0, id_aa64isar0_el1" : "=r"(v));
@@ -155,11 +152,8 @@ memory::Tracker track_memory(const fdt::VmPlatform& platform, uint64_t granule) 
 // Before the jump: unmap every MMIO granule pvmfw guard-mapped (but the
 // console of a debuggable payload, which keeps it) and unshare everything.
 void release_hypervisor_grants(memory::Tracker& t, hvc::Conduit conduit, bool debuggable) {
-  if (debuggable) {
-    for (uint64_t ipa : t.mmio()) {
-      if (ipa == console::current()) (void)t.unmap_mmio(ipa);  // handed to the payload
-    }
-  }
+  // Handed to the payload: forgotten, not unmapped (absent when unprotected).
+  if (debuggable) (void)t.unmap_mmio(console::current());
   auto mmio = t.release_all_mmio([conduit](uint64_t ipa) {
     const hvc::Status s = hvc::mmio_guard_unmap(conduit, ipa);
     // Android 13 kernels answer -1 for a successful unmap (pkvm-abi.md).
@@ -464,8 +458,8 @@ extern "C" [[noreturn]] void pvmfw_main(uint64_t dt_arg, uint64_t el) {
   // a debuggable payload (initrd_debug) keeps the console.
   release_hypervisor_grants(ledger, conduit, verified.debug_initrd);
 
-  // The guest's device tree, rebuilt from validated values only; the DICE
-  // handover page it reserves is zero until the DICE step fills it.
+  // The VM's DICE layer into the handover page, then the guest's device tree,
+  // rebuilt from validated values only, which reserves that page.
   const size_t handover_size = derive_vm_layer(verified, *platform->instance_id);
 #if PVMFW_TEST_HOOKS
   if (g_test_hook == "fault-after-dice") (void)*reinterpret_cast<volatile uint64_t*>(__stack_guard);

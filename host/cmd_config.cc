@@ -181,7 +181,7 @@ int pack(const ConfigArgs& a) {
     complain(std::string("config: ") + dice::to_string(written.error()));
     return kExitFailed;
   }
-  if (auto w = write_file(*a.out, blob); !w) {
+  if (auto w = write_private_file(*a.out, blob); !w) {
     complain(*a.out + ": " + to_string(w.error()));
     return kExitFailed;
   }
@@ -213,7 +213,7 @@ int unpack(const ConfigArgs& a) {
       const fs::path out =
           fs::path(*a.out_dir) / entry_file_name(static_cast<dice::ConfigEntry>(i));
       const auto* data = reinterpret_cast<const uint8_t*>(config->entries[i]->data());
-      if (auto w = write_file(out, std::span(data, config->entries[i]->size())); !w) {
+      if (auto w = write_private_file(out, std::span(data, config->entries[i]->size())); !w) {
         complain(out.string() + ": " + to_string(w.error()));
         return kExitFailed;
       }
@@ -275,7 +275,7 @@ int append(const ConfigArgs& a) {
   std::vector<uint8_t> image = std::move(*firmware);
   image.resize(offset, 0);
   image.insert(image.end(), blob->begin(), blob->end());
-  if (auto w = write_file(*a.out, image); !w) {
+  if (auto w = write_private_file(*a.out, image); !w) {
     complain(*a.out + ": " + to_string(w.error()));
     return kExitFailed;
   }

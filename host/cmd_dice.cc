@@ -224,7 +224,7 @@ int dice_derive(std::span<const std::string_view> words) {
         dice::main_flow(attest.span(), seal.span(), chain, in, dice::CertOptions{a.profile_name},
                         std::as_writable_bytes(out.bytes()));
     if (!n) return refuse(a.json, dice::to_string(n.error()), "the new handover");
-    if (auto w = write_file(*a.out, out.bytes().first(*n)); !w) {
+    if (auto w = write_private_file(*a.out, out.bytes().first(*n)); !w) {
       complain(*a.out + ": " + to_string(w.error()));
       return kExitFailed;
     }
@@ -568,7 +568,7 @@ int cmd_device_impl(std::span<const std::string_view> words) {
     return kExitFailed;
   }
   const avb::SecretBytes bytes(std::move(*handover));
-  if (auto w = write_file(*a.out, bytes.bytes()); !w) {
+  if (auto w = write_private_file(*a.out, bytes.bytes()); !w) {
     complain(*a.out + ": " + to_string(w.error()));
     return kExitFailed;
   }

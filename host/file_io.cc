@@ -115,6 +115,15 @@ std::expected<void, FileError> write_new_private_file(const std::filesystem::pat
   return write_all(fd, data);
 }
 
+std::expected<void, FileError> write_private_file(const std::filesystem::path& path,
+                                                  std::span<const uint8_t> data) {
+  Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (fd.get() < 0) return fail(FileErrc::kOpenFailed);
+  // An existing file keeps its mode on open: narrow it before writing.
+  if (::fchmod(fd.get(), 0600) != 0) return fail(FileErrc::kOpenFailed);
+  return write_all(fd, data);
+}
+
 std::expected<WorkDir, FileError> WorkDir::create_temporary() {
   const char* tmp = std::getenv("TMPDIR");
   std::string templ = (tmp != nullptr && *tmp != '\0') ? tmp : "/tmp";

@@ -50,6 +50,11 @@ std::string to_string(const FileError& error);
 [[nodiscard]] std::expected<void, FileError> write_new_private_file(
     const std::filesystem::path& path, std::span<const uint8_t> data);
 
+// Creates or truncates `path` (not through a symlink) with mode 0600, also
+// when it existed, and writes `data`: for files holding DICE secrets (CDIs).
+[[nodiscard]] std::expected<void, FileError> write_private_file(
+    const std::filesystem::path& path, std::span<const uint8_t> data);
+
 // A folder for one `pvm` run's generated files. A created folder is removed
 // with its contents when the object dies unless it was made with keep = true.
 class WorkDir {

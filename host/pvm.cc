@@ -109,6 +109,8 @@ int usage_error(std::string_view message) {
   return kExitUsage;
 }
 
+std::expected<avb::RsaKey, std::string> load_private_key(const std::string& path);
+
 // Signs the kernel for pvmfw as a build system would (avbtool add_hash_footer
 // over "boot", plus an initrd_normal hash descriptor when there is an initrd),
 // writing the signed partition into the work folder. Random salts.
@@ -116,10 +118,8 @@ std::expected<std::string, std::string> sign_payload(const std::string& kernel_p
                                                      const std::optional<std::string>& initrd_path,
                                                      const std::string& key_path,
                                                      const fs::path& work) {
-  auto pem = read_file(key_path);
-  if (!pem) return std::unexpected("key " + key_path + ": " + to_string(pem.error()));
-  auto key = avb::RsaKey::from_pem(*pem);
-  if (!key) return std::unexpected("key " + key_path + ": " + std::string(to_string(key.error())));
+  auto key = load_private_key(key_path);  // the PEM bytes are wiped there
+  if (!key) return std::unexpected("key " + key.error());
   auto kernel = read_file(kernel_path);
   if (!kernel) return std::unexpected("kernel " + kernel_path + ": " + to_string(kernel.error()));
   avb::FooterSpec spec;
@@ -295,7 +295,7 @@ int cmd_run(std::span<const std::string_view> words) {
       return usage_error(std::string("config blob: ") + dice::to_string(size.error()));
     }
     const fs::path config_path = work->path() / "config.bin";
-    auto written = write_file(config_path, std::span(reinterpret_cast<const uint8_t*>(blob.data()),
+    auto written = write_private_file(config_path, std::span(reinterpret_cast<const uint8_t*>(blob.data()),
                                                      *size));
     base::secure_wipe(blob.data(), blob.size());
     if (!written) return usage_error(config_path.string() + ": " + to_string(written.error()));

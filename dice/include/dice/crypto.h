@@ -1,25 +1,23 @@
-// The primitives DICE needs: SHA-256/SHA-512 from mbedTLS 2.28, everything
-// else written here.
+// The primitives DICE needs: SHA-256/SHA-512 from base/sha2.h, everything
+// else written here; no mbedTLS (on the host it is only the tests' oracle).
 //
-// Why not mbedTLS's own HMAC/HKDF/ECDSA: in the firmware, md.o (which
-// mbedtls_hkdf, mbedtls_md_hmac and mbedtls_ecdsa_sign_det_ext need) drags
-// every digest and file I/O in (../shared/reference/toolchain.md), and its
-// ecp/bignum P-256 costs about 30 KiB and 8 million instructions per
-// scalar multiplication. So HMAC (RFC 2104), HKDF (RFC 5869), HMAC_DRBG
+// Why not mbedTLS: in the firmware, its md.o (which mbedtls_hkdf,
+// mbedtls_md_hmac and mbedtls_ecdsa_sign_det_ext need) drags every digest and
+// file I/O in (../shared/reference/toolchain.md), and its ecp/bignum P-256
+// costs about 30 KiB and 8 million instructions per scalar multiplication.
+// So HMAC (RFC 2104), HKDF (RFC 5869), HMAC_DRBG
 // (NIST SP 800-90A §10.1.2, no reseed) and ECDSA with RFC 6979 deterministic
 // nonces are written in crypto.cc, over the project's own P-256 arithmetic
 // (p256.cc: 4x64-bit limbs, Montgomery multiplication, complete projective
 // formulas, a 2 KiB precomputed comb for multiples of G; constant time in
-// private keys and nonces). Only mbedtls_sha256_* and mbedtls_sha512_* are
-// called (the dice_mbedtls_imports test checks it).
+// private keys and nonces).
 //
 // Secrets: every intermediate buffer (HMAC pads, DRBG state, scalars, nonces,
 // the point arithmetic's accumulators and temporaries) is wiped with
-// base::secure_wipe; mbedTLS SHA contexts are freed with their zeroizing
-// _free functions.
+// base::secure_wipe; the SHA contexts wipe themselves.
 //
-// Failures: a digest failing (mbedTLS refusing its arguments, which these
-// never pass) or a key out of range: `false` or Error::kCryptoFailure.
+// Failures: digests cannot fail; an HKDF length out of range or a key out of
+// range is `false` or Error::kCryptoFailure.
 // Outputs are then unspecified; callers discard them.
 #pragma once
 

@@ -10,8 +10,7 @@
 // (open-dice's BoringSSL P-256 signatures are randomized; ours are RFC 6979
 // deterministic, so a given input always gives the same handover).
 //
-// Memory: nothing is allocated here (mbedTLS bignum uses calloc/free inside
-// crypto.cc). Outputs go into caller-supplied spans; secrets live in the
+// Memory: nothing is allocated here. Outputs go into caller-supplied spans; secrets live in the
 // caller's Secret<N> or output region, and every intermediate secret is wiped
 // before return, on success and on failure. Nothing here logs.
 #pragma once

@@ -77,7 +77,7 @@ enum class Error : uint8_t {
   // Derivation and encoding (class kDerivation).
   kInvalidInput,    // INVALID_INPUT: a caller's value out of range (mode, sizes, overlap)
   kBufferTooSmall,  // BUFFER_TOO_SMALL: the output region cannot hold the result
-  kCryptoFailure,   // CRYPTO_FAILURE: mbedTLS failed (allocation) or a key was unusable
+  kCryptoFailure,   // CRYPTO_FAILURE: a key was unusable or an HKDF length out of range
   // The handover received from the previous stage (class kInvalidHandover).
   kHandoverMalformed,     // HANDOVER_MALFORMED: not well-formed (profile) CBOR
   kHandoverNotMap,        // HANDOVER_NOT_MAP: not a map of 2 or 3 pairs
