@@ -37,6 +37,13 @@ void* __memset_chk(void* dst, int c, size_t n, size_t dst_len) {
 [[noreturn]] void abort() {
   fail::boot_failed(fail::Reason::kInternalError, "abort() called");
 }
+// mbedTLS's buffer allocator calls exit(1) when it finds a corrupted block
+// header (memory_buffer_alloc.c): a firmware bug or memory corruption, which
+// ends the boot like any other.
+[[noreturn]] void exit(int status) {
+  fail::boot_failed(fail::Reason::kInternalError, "exit(%d) called (mbedTLS heap corrupted?)",
+                    status);
+}
 [[noreturn]] void __cxa_pure_virtual() {
   fail::boot_failed(fail::Reason::kInternalError, "pure virtual call");
 }

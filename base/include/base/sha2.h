@@ -1,13 +1,19 @@
-// SHA-256 and SHA-512 (FIPS 180-4) for every library, on both machines.
+// SHA-256 and SHA-512 (FIPS 180-4) for every library, on both machines: thin
+// typed wrappers over mbedTLS 3.6 (third_party/), the same code in the
+// firmware and the host tools.
 //
-// The compression runs on an Engine: portable C++ by default, and in the
-// firmware the Armv8 SHA instructions when the CPU has them (sha2_armv8.h;
-// entry/ installs it once at boot with use_engine). Everything above the
-// compression (buffering, padding, output) is this file's, shared by both.
+// mbedTLS runs the Armv8 SHA-256/SHA-512 instructions when the CPU has them
+// and its portable C otherwise (pvmfw_mbedtls_config.h says how the firmware
+// answers mbedTLS's CPU probe); implementation() names the path taken.
 //
-// Contexts hold message material (key pads in HMAC, secrets being hashed):
-// they wipe themselves when they die (secure_wipe).
+// Contexts hold message material (secrets being hashed): they wipe
+// themselves when they die (mbedtls_sha*_free zeroizes). In this
+// configuration mbedTLS's SHA-2 cannot fail (no hardware driver, no
+// allocation), so update() and finish() return nothing.
 #pragma once
+
+#include <mbedtls/sha256.h>
+#include <mbedtls/sha512.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -18,66 +24,44 @@ namespace base::sha2 {
 inline constexpr size_t kSha256Size = 32;
 inline constexpr size_t kSha512Size = 64;
 
-// Compression functions: `blocks` whole blocks (64 bytes for SHA-256, 128
-// for SHA-512) from `p` into `state`.
-struct Engine {
-  const char* name;
-  void (*blocks256)(uint32_t state[8], const uint8_t* p, size_t blocks);
-  void (*blocks512)(uint64_t state[8], const uint8_t* p, size_t blocks);
-};
-const Engine& portable_engine();
-// The engine every context uses from now on (not thread-safe: set it once,
-// before hashing).
-void use_engine(const Engine& engine);
-const Engine& engine();
-
-namespace detail {
-// FIPS 180-4 §4.2.2 and §4.2.3: the round constants (shared by the engines).
-extern const uint32_t kK256[64];
-extern const uint64_t kK512[80];
-
-template <typename Word, size_t kBlock>
-class Context {
- public:
-  Context(const Context&) = delete;
-  Context& operator=(const Context&) = delete;
-  ~Context();
-  void update(std::span<const std::byte> data);
-
- protected:
-  explicit Context(const Word (&iv)[8]);
-  void finish(uint8_t* out, size_t out_size);
-
- private:
-  void compress(const uint8_t* p, size_t blocks);
-  Word state_[8];
-  uint8_t buf_[kBlock];
-  size_t fill_ = 0;
-  uint64_t total_ = 0;  // bytes; messages here are far below 2^61
-};
-extern template class Context<uint32_t, 64>;
-extern template class Context<uint64_t, 128>;
-}  // namespace detail
-
-class Sha256 : public detail::Context<uint32_t, 64> {
+class Sha256 {
  public:
   static constexpr size_t kBlock = 64;
   static constexpr size_t kOut = kSha256Size;
   Sha256();
+  ~Sha256();
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
+  void update(std::span<const std::byte> data);
   // Writes the digest; the context must not be used after.
-  void finish(std::span<uint8_t, kSha256Size> out) { Context::finish(out.data(), out.size()); }
+  void finish(std::span<uint8_t, kSha256Size> out);
+
+ private:
+  mbedtls_sha256_context ctx_;
 };
 
-class Sha512 : public detail::Context<uint64_t, 128> {
+class Sha512 {
  public:
   static constexpr size_t kBlock = 128;
   static constexpr size_t kOut = kSha512Size;
   Sha512();
-  void finish(std::span<uint8_t, kSha512Size> out) { Context::finish(out.data(), out.size()); }
+  ~Sha512();
+  Sha512(const Sha512&) = delete;
+  Sha512& operator=(const Sha512&) = delete;
+  void update(std::span<const std::byte> data);
+  void finish(std::span<uint8_t, kSha512Size> out);
+
+ private:
+  mbedtls_sha512_context ctx_;
 };
 
 // Digests of the concatenation of `parts`.
 void sha256(std::span<const std::span<const std::byte>> parts, std::span<uint8_t, kSha256Size> out);
 void sha512(std::span<const std::span<const std::byte>> parts, std::span<uint8_t, kSha512Size> out);
+
+// Which code computes the digests here: "armv8-sha256+sha512",
+// "armv8-sha256" (SHA-512 in C) or "c", as mbedTLS's own CPU check decides
+// (the firmware: ID_AA64ISAR0_EL1 through getauxval; the host: C).
+const char* implementation();
 
 }  // namespace base::sha2
