@@ -1,6 +1,6 @@
 // The project's one mbedTLS configuration (MBEDTLS_CONFIG_FILE), for the
 // firmware and the host. mbedTLS 3.6 LTS, built from Debian's source package
-// (scripts/sources.lock); the sources are never patched: every choice is here.
+// (scripts/deps.lock); the sources are never patched: every choice is here.
 //
 // Firmware (__PVMFW_FIRMWARE__): exactly the crypto pvmfw runs and nothing
 // that needs an operating system -- no file system, network, threads, time
