@@ -1,6 +1,6 @@
 // Reading DICE chains back: COSE_Key, certificates, signature and ID checks
 // (see include/dice/dice.h). Used by `pvm dice inspect` and the tests; the
-// firmware links it but never calls it.
+// firmware reads only the handover chain's last key with it (handover.cc).
 #include <cstring>
 
 #include "dice/crypto.h"
@@ -231,8 +231,9 @@ std::expected<ChainSummary, ChainFault> verify_chain(Bytes chain, std::span<Cert
     if (!cert) return fault(cert.error(), i);
     if (cert->algorithm != -7) return fault(Error::kUnsupportedAlgorithm, i);
     const internal::SigStructure tbs(cert->protected_header, cert->payload);
-    if (!p256::verify(issuer_key, tbs.parts(), cert->signature))
-      return fault(Error::kBadSignature, i);
+    if (auto ok = p256::verify(issuer_key, tbs.parts(), cert->signature); !ok) {
+      return fault(ok.error(), i);
+    }
     auto issuer_id = derive_cert_id(issuer_key);
     if (!issuer_id) return fault(issuer_id.error(), i);
     if (!equal(cert->issuer, id_hex(*issuer_id))) return fault(Error::kIssuerMismatch, i);

@@ -130,6 +130,8 @@ const char* to_string(Error e) {
       return "BUFFER_TOO_SMALL";
     case Error::kCryptoFailure:
       return "CRYPTO_FAILURE";
+    case Error::kAuthenticationFailed:
+      return "AUTHENTICATION_FAILED";
     case Error::kHandoverMalformed:
       return "HANDOVER_MALFORMED";
     case Error::kHandoverNotMap:
@@ -165,6 +167,7 @@ ErrorClass error_class(Error e) {
     case Error::kInvalidInput:
     case Error::kBufferTooSmall:
     case Error::kCryptoFailure:
+    case Error::kAuthenticationFailed:
       return ErrorClass::kDerivation;
     default:
       return ErrorClass::kInvalidHandover;
@@ -230,12 +233,7 @@ std::expected<void, Error> derive_key_pair(CdiView cdi_attest,
                                            PublicKey& pub) {
   Secret<kPrivateKeySeedSize> seed;
   if (auto r = derive_private_key_seed(cdi_attest, seed.span()); !r) return r;
-  if (auto r = p256::private_key_from_seed(seed.span(), priv); !r) return r;
-  if (auto r = p256::public_key(priv, pub); !r) {
-    base::secure_wipe(priv.data(), priv.size());
-    return r;
-  }
-  return {};
+  return p256::key_pair_from_seed(seed.span(), priv, pub);
 }
 
 std::expected<Id, Error> derive_cert_id(const PublicKey& pub) {

@@ -1,6 +1,7 @@
 // DiceAndroidHandover parsing and the Android main flow (see include/dice/dice.h).
 #include <cstring>
 
+#include "dice/crypto.h"
 #include "dice/dice.h"
 #include "internal.h"
 
@@ -72,6 +73,45 @@ std::expected<Handover, Error> parse_handover(Bytes bytes) {
 
 namespace {
 
+// The key the chain's last certificate certifies (its subjectPublicKey). In a
+// handover that is the key of its CDI_Attest: open-dice's
+// DiceAndroidMainFlow hands over CDI_Attest' with the certificate for
+// key(CDI_Attest'). Empty when that certificate or key cannot be read as a
+// P-256 COSE_Key (a previous stage with other algorithms, or bytes that only
+// have the chain's shape).
+std::optional<PublicKey> certified_key(Bytes chain_items, uint64_t count) {
+  cbor::Reader r(chain_items);
+  for (uint64_t i = 0; i + 1 < count; ++i) {
+    if (!r.read_item()) return std::nullopt;
+  }
+  auto last = r.read_item();
+  if (!last) return std::nullopt;
+  auto cert = parse_certificate(*last);
+  if (!cert) return std::nullopt;
+  auto key = parse_cose_key(cert->subject_public_key);
+  if (!key) return std::nullopt;
+  return *key;
+}
+
+// The current layer's key pair. The public key only names the issuer (and
+// starts a new chain); when the chain already certifies it, it is taken from
+// there instead of computing d·G again, a third of a layer's cost
+// (README.md "The crypto"). That trusts the previous stage to hand over a chain that matches
+// its CDI_Attest, as it is trusted with the CDIs themselves: if it does not,
+// the chain is broken at its last link whichever key is named here, because
+// the signature is always by the key of CDI_Attest.
+std::expected<void, Error> current_key_pair(CdiView cdi_attest,
+                                            const std::optional<PublicKey>& known,
+                                            std::span<uint8_t, kPrivateKeySize> priv,
+                                            PublicKey& pub) {
+  if (!known) return derive_key_pair(cdi_attest, priv, pub);
+  Secret<kPrivateKeySeedSize> seed;
+  if (auto r = derive_private_key_seed(cdi_attest, seed.span()); !r) return r;
+  if (auto r = p256::private_key_from_seed(seed.span(), priv); !r) return r;
+  pub = *known;
+  return {};
+}
+
 std::expected<size_t, Error> main_flow_into(CdiView cdi_attest, CdiView cdi_seal,
                                             std::optional<Bytes> chain, const InputValues& in,
                                             const CertOptions& options, std::span<std::byte> out) {
@@ -90,7 +130,9 @@ std::expected<size_t, Error> main_flow_into(CdiView cdi_attest, CdiView cdi_seal
   // The current layer's key signs; the next layer's public key is certified.
   Secret<kPrivateKeySize> current_priv;
   PublicKey current_pub{};
-  if (auto r = derive_key_pair(cdi_attest, current_priv.span(), current_pub); !r) {
+  const std::optional<PublicKey> known =
+      chain ? certified_key(chain_items, chain_count) : std::nullopt;
+  if (auto r = current_key_pair(cdi_attest, known, current_priv.span(), current_pub); !r) {
     return std::unexpected(r.error());
   }
 

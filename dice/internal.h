@@ -57,4 +57,10 @@ inline CdiView cdi_view(std::span<const std::byte, kCdiSize> b) {
 // (COSE_Sign1). `chain` must be exactly one well-formed item.
 [[nodiscard]] std::expected<uint64_t, Error> check_chain_shape(Bytes chain);
 
+// p256::verify over a SHA-256 digest given as is (crypto.cc; the tests use
+// it for digests no known message has).
+[[nodiscard]] std::expected<void, Error> p256_verify_digest(const PublicKey& pub,
+                                                            std::span<const uint8_t, 32> digest,
+                                                            const Signature& sig);
+
 }  // namespace dice::internal

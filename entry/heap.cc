@@ -3,20 +3,12 @@
 
 #include <mbedtls/memory_buffer_alloc.h>
 
-#include <cstdint>
-
 namespace heap {
 namespace {
 alignas(16) constinit unsigned char g_heap[kSize] = {};
 }  // namespace
 
 void init() { mbedtls_memory_buffer_alloc_init(g_heap, sizeof(g_heap)); }
-
-size_t high_water() {
-  size_t n = sizeof(g_heap);
-  while (n > 0 && g_heap[n - 1] == 0) --n;
-  return n;
-}
 
 }  // namespace heap
 

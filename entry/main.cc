@@ -523,7 +523,7 @@ extern "C" [[noreturn]] void pvmfw_main(uint64_t dt_arg, uint64_t el) {
   const uint64_t cntvct = counter();
   uint64_t cntfrq;
   asm volatile("mrs %0, cntfrq_el0" : "=r"(cntfrq));
-  console::print("pvmfw: mbedTLS heap: %zu of %zu bytes used at most\n", heap::high_water(),
+  console::print("pvmfw: mbedTLS heap: %zu bytes, static, wiped with pvmfw's RAM at the jump\n",
                  heap::kSize);
   console::print("pvmfw: hand-off at counter tick %lu (%lu Hz)\n", cntvct, cntfrq);
   console::print("pvmfw: Starting payload...\n");

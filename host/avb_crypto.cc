@@ -14,9 +14,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <utility>
+
+#include "base/sha2.h"
 
 namespace pvm::avb {
 
@@ -164,21 +165,20 @@ std::string_view to_string(HashAlgorithm algorithm) {
 
 std::vector<uint8_t> compute_digest(HashAlgorithm algorithm,
                                     std::span<const std::span<const uint8_t>> parts) {
+  // base/sha2.h, as verify/ and the firmware hash: mbedTLS's SHA-2 contexts
+  // on the stack, which neither allocate nor fail.
   std::vector<uint8_t> out(digest_size(algorithm));
-  mbedtls_md_context_t md;
-  mbedtls_md_init(&md);
-  // These calls fail only for a missing digest or no memory; both are bugs in
-  // this build, not bad input, so they are checked once, together.
-  int ret = mbedtls_md_setup(&md, mbedtls_md_info_from_type(md_type(algorithm)), 0);
-  if (ret == 0) ret = mbedtls_md_starts(&md);
-  for (std::span<const uint8_t> part : parts) {
-    if (ret == 0) ret = mbedtls_md_update(&md, part.data(), part.size());
-  }
-  if (ret == 0) ret = mbedtls_md_finish(&md, out.data());
-  mbedtls_md_free(&md);
-  if (ret != 0) {
-    std::fprintf(stderr, "pvm: mbedTLS digest failed (-0x%04x)\n", static_cast<unsigned>(-ret));
-    std::abort();
+  auto feed = [&](auto& hash) {
+    for (std::span<const uint8_t> part : parts) hash.update(std::as_bytes(part));
+  };
+  if (algorithm == HashAlgorithm::kSha256) {
+    base::sha2::Sha256 hash;
+    feed(hash);
+    hash.finish(std::span(out).first<base::sha2::kSha256Size>());
+  } else {
+    base::sha2::Sha512 hash;
+    feed(hash);
+    hash.finish(std::span(out).first<base::sha2::kSha512Size>());
   }
   return out;
 }
@@ -230,18 +230,23 @@ std::expected<RsaKey, KeyError> RsaKey::generate(unsigned bits) {
 }
 
 std::expected<RsaKey, KeyError> RsaKey::from_pem(std::span<const uint8_t> pem) {
+  // mbedTLS 3 wants a random generator here (pk.h: "must not be NULL"); it
+  // draws from it only for EC keys, which are refused below anyway.
+  Drbg drbg;
+  if (int ret = drbg.seed(); ret != 0) return mbedtls_fail(KeyErrc::kRandomFailed, ret);
   // mbedtls_pk_parse_key wants PEM NUL-terminated, the NUL counted in the length.
   SecretBytes text(pem.size() + 1);
   std::copy(pem.begin(), pem.end(), text.bytes().begin());
   text.bytes().back() = 0;
   auto context = std::make_unique<Context>();
   if (int ret = mbedtls_pk_parse_key(&context->pk, text.bytes().data(), text.bytes().size(),
-                                     nullptr, 0);
+                                     nullptr, 0, Drbg::random, &drbg);
       ret != 0) {
     // DER has no NUL terminator: try the bytes as they are.
     mbedtls_pk_free(&context->pk);
     mbedtls_pk_init(&context->pk);
-    if (mbedtls_pk_parse_key(&context->pk, pem.data(), pem.size(), nullptr, 0) != 0) {
+    if (mbedtls_pk_parse_key(&context->pk, pem.data(), pem.size(), nullptr, 0, Drbg::random,
+                             &drbg) != 0) {
       return mbedtls_fail(KeyErrc::kParseFailed, ret);
     }
   }
@@ -301,7 +306,7 @@ std::expected<std::vector<uint8_t>, KeyError> RsaKey::sign(HashAlgorithm algorit
   if (int ret = drbg.seed(); ret != 0) return mbedtls_fail(KeyErrc::kRandomFailed, ret);
   std::vector<uint8_t> signature(bits_ / 8);
   if (int ret = mbedtls_rsa_pkcs1_sign(mbedtls_pk_rsa(context_->pk), Drbg::random, &drbg,
-                                       MBEDTLS_RSA_PRIVATE, md_type(algorithm),
+                                       md_type(algorithm),
                                        static_cast<unsigned>(digest.size()), digest.data(),
                                        signature.data());
       ret != 0) {

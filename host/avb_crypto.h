@@ -1,4 +1,5 @@
-// RSA keys, digests and randomness for the AVB signer (mbedTLS 2.28).
+// RSA keys, digests and randomness for the AVB signer (mbedTLS 3.6, the
+// project's own build: third_party/mbedtls, host configuration).
 //
 // Callers may rely on: private key material only lives inside RsaKey (freed
 // and wiped by mbedTLS) and SecretBytes (wiped on destruction); no function

@@ -111,25 +111,29 @@ struct RsaPublicKey {
   uint32_t key_num_bits = 0;
   uint32_t n0inv = 0;
   Bytes n;   // big-endian modulus, key_num_bits / 8 bytes
-  Bytes rr;  // (2^key_num_bits)^2 mod n
+  Bytes rr;  // (2^key_num_bits)^2 mod n: libavb's; mbedTLS computes its own
 };
 
 // Checks: key_num_bits 2048/4096/8192, exact length, n odd with its top bit
-// set, n0inv * n == -1 (mod 2^32), rr < n. Errors: INVALID_PUBLIC_KEY.
+// set, n0inv * n == -1 (mod 2^32), rr < n. No allocation. Errors:
+// INVALID_PUBLIC_KEY.
 Result<RsaPublicKey> parse_public_key(Bytes blob);
 
-// Whether rr == (2^key_num_bits)^2 mod n, the blob's one canonical form
-// (2 * key_num_bits modular doublings: for host tools and tests, not the boot
-// path).
+// Whether rr == (2^key_num_bits)^2 mod n, the blob's one canonical form (a
+// long division with mbedTLS bignum: for host tools and tests, not the boot
+// path). False also when mbedTLS cannot allocate.
 bool rr_is_canonical(const RsaPublicKey& key);
 
-// RSA PKCS#1 v1.5 (e = 65537) check of `signature` over `digest`: the
-// signature must be key-sized and < n, and s^e mod n must equal, byte for
-// byte, 00 01 FF..FF 00 DigestInfo(hash) digest (compared in constant time).
-// Errors: SIGNATURE_MISMATCH.
+// RSA PKCS#1 v1.5 (e = 65537) check of `signature` over `digest`, by mbedTLS
+// (mbedtls_rsa_pkcs1_verify) with the key built from n: the signature must be
+// key-sized and < n, and s^e mod n must equal, byte for byte,
+// 00 01 FF..FF 00 DigestInfo(hash) digest (compared in constant time). The
+// key's n0inv and rr are not used. Allocates from mbedTLS's heap. Errors:
+// SIGNATURE_MISMATCH (its detail says which: no match, s >= n, sizes, out of
+// memory).
 Result<> rsa_verify(const RsaPublicKey& key, HashAlgorithm hash, Bytes digest, Bytes signature);
 
-// ---- Digests through the current HashBackend ----
+// ---- Digests (base/sha2.h) ----
 
 // H(parts[0] || parts[1] || ...) into out[0:digest_size(a)].
 void digest(HashAlgorithm a, std::span<const Bytes> parts, std::span<uint8_t, 64> out);

@@ -1,31 +1,81 @@
-// AVB RSA public keys and RSA PKCS#1 v1.5 signature checks, over the
-// project's own fixed-size Montgomery arithmetic (bignum.h): a general
-// bignum library would bring prime generation, division and self tests into
-// the firmware for one modular exponentiation. The encoded message is
-// rebuilt whole and compared in constant time (RFC 8017 §8.2.2 step 4,
-// "compare EM and EM'"), not parsed.
+// AVB RSA public keys (libavb avb_crypto.h AvbRSAPublicKeyHeader) and the
+// RSA PKCS#1 v1.5 signature check, which is mbedTLS's (3.6 LTS, rsa.c):
+// mbedtls_rsa_pkcs1_verify refuses s >= n (RFC 8017 §5.2.2 step 1), rebuilds
+// the whole encoded message 00 01 FF..FF 00 DigestInfo digest and compares
+// it with s^e mod n in constant time (§8.2.2 steps 3-4), not parsed.
+//
+// Heap: mbedTLS allocates the modulus, R^2 mod n, the signature as a number,
+// the exponentiation's working limbs and the two encoded messages, all
+// proportional to the key size (the firmware's bounded static heap, the
+// host's libc). An allocation failure comes back as SIGNATURE_MISMATCH
+// "out of memory (mbedTLS heap)", never a crash; every context is freed on
+// every path.
+#include <mbedtls/bignum.h>
+#include <mbedtls/md.h>
+#include <mbedtls/rsa.h>
+
 #include <algorithm>  // lexicographical_compare: big-endian equal-length numbers
 #include <array>
 
 #include "avb.h"
-#include "bignum.h"
 
 namespace verify::avb {
 namespace {
 
-constexpr uint32_t kMaxKeyBytes = 8192 / 8;
+// The public exponent AVB implies (libavb avb_rsa.c), big-endian.
+constexpr std::array<unsigned char, 3> kExponent = {0x01, 0x00, 0x01};
 
-// DigestInfo prefixes (RFC 8017 §9.2 note 1; avb_vbmeta_image.c paddings).
-constexpr std::array<uint8_t, 19> kSha256DigestInfo = {0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60,
-                                                       0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
-                                                       0x01, 0x05, 0x00, 0x04, 0x20};
-constexpr std::array<uint8_t, 19> kSha512DigestInfo = {0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60,
-                                                       0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
-                                                       0x03, 0x05, 0x00, 0x04, 0x40};
+const unsigned char* data_of(Bytes b) { return reinterpret_cast<const unsigned char*>(b.data()); }
+
+// One mbedtls_rsa_context, freed (and zeroized) on every path.
+class RsaContext {
+ public:
+  RsaContext() { mbedtls_rsa_init(&ctx_); }  // PKCS#1 v1.5 padding, no hash preset
+  ~RsaContext() { mbedtls_rsa_free(&ctx_); }
+  RsaContext(const RsaContext&) = delete;
+  RsaContext& operator=(const RsaContext&) = delete;
+  mbedtls_rsa_context* get() { return &ctx_; }
+
+ private:
+  mbedtls_rsa_context ctx_;
+};
+
+// One mbedtls_mpi, freed on every path.
+class Mpi {
+ public:
+  Mpi() { mbedtls_mpi_init(&m_); }
+  ~Mpi() { mbedtls_mpi_free(&m_); }
+  Mpi(const Mpi&) = delete;
+  Mpi& operator=(const Mpi&) = delete;
+  mbedtls_mpi* get() { return &m_; }
+
+ private:
+  mbedtls_mpi m_;
+};
+
+// mbedtls/error.h: a failure is a high-level code (bits 7-14) plus the
+// low-level code that caused it (bits 0-6), either of which may be zero.
+constexpr int low_level(int ret) { return (-ret) & 0x7f; }
+
+Failure rsa_failure(int ret) {
+  if (low_level(ret) == -MBEDTLS_ERR_MPI_ALLOC_FAILED) {
+    return {Error::kSignatureMismatch, "out of memory (mbedTLS heap)"};
+  }
+  if (ret == MBEDTLS_ERR_RSA_VERIFY_FAILED) {
+    return {Error::kSignatureMismatch, "signature does not match"};
+  }
+  // mbedtls_rsa_public: the signature read as a number is not below n.
+  if (ret == MBEDTLS_ERR_RSA_PUBLIC_FAILED + MBEDTLS_ERR_MPI_BAD_INPUT_DATA) {
+    return {Error::kSignatureMismatch, "signature not below the modulus"};
+  }
+  return {Error::kSignatureMismatch, "mbedTLS RSA error"};
+}
 
 }  // namespace
 
 Result<RsaPublicKey> parse_public_key(Bytes blob) {
+  // Byte-level checks, no allocation: they run on the boot path before the
+  // key is trusted for anything, and none needs more than a few words.
   base::Reader r(blob);
   auto bits = r.be32();
   auto n0inv = r.be32();
@@ -41,17 +91,17 @@ Result<RsaPublicKey> parse_public_key(Bytes blob) {
   if ((top & 0x80) == 0 || (low & 1) == 0) {
     return fail(Error::kInvalidPublicKey, "modulus not odd and full-size");
   }
+  // n0inv and rr are libavb's Montgomery constants; mbedTLS derives its own
+  // and uses neither. They are still checked so that a blob libavb would
+  // refuse or misuse is refused here too: n0inv from n's low word (32-bit
+  // arithmetic), rr only for being reduced (an equal-length big-endian
+  // compare). That rr == R^2 mod n costs a long division, so it is
+  // rr_is_canonical()'s job, for host tools and tests.
   base::Reader tail(n->last(4));
   const uint32_t n_low = tail.be32().value_or(0);
   if (static_cast<uint32_t>(*n0inv * n_low) != UINT32_MAX) {
     return fail(Error::kInvalidPublicKey, "n0inv is not -1/n mod 2^32");
   }
-  // rr must be reduced; rsa_verify takes it as the precomputed R^2 mod n
-  // (R = 2^key_num_bits) that brings the signature into Montgomery form.
-  // Checking rr == R^2 mod n here would cost 2 * key_num_bits modular
-  // doublings at every boot: a wrong rr only makes every signature fail (the
-  // result is s^e times a key constant), and rr_is_canonical() lets host
-  // tools and tests check it once.
   if (!std::lexicographical_compare(rr->begin(), rr->end(), n->begin(), n->end())) {
     return fail(Error::kInvalidPublicKey, "rr is not below n");
   }
@@ -59,60 +109,37 @@ Result<RsaPublicKey> parse_public_key(Bytes blob) {
 }
 
 bool rr_is_canonical(const RsaPublicKey& key) {
-  auto n = bignum::Number::from_be(key.n);
-  auto rr = bignum::Number::from_be(key.rr);
-  // R = 2^key_num_bits is the Montgomery R of n's limbs only when
-  // key_num_bits is exactly n's size (always so for a parsed key).
-  if (!n || !rr || rr->size() != n->size() ||
-      key.key_num_bits != n->size() * bignum::kLimbBytes * 8 ||
-      bignum::compare(*n, bignum::Number(n->size())) == 0) {
+  if (key.n.empty() || key.rr.size() != key.n.size() || key.key_num_bits != key.n.size() * 8) {
     return false;
   }
-  return bignum::compare(bignum::r_squared(*n), *rr) == 0;
+  Mpi n, rr, expected;
+  int ret = mbedtls_mpi_read_binary(n.get(), data_of(key.n), key.n.size());
+  if (ret == 0) ret = mbedtls_mpi_read_binary(rr.get(), data_of(key.rr), key.rr.size());
+  // (2^key_num_bits)^2 mod n.
+  if (ret == 0) ret = mbedtls_mpi_lset(expected.get(), 1);
+  if (ret == 0) ret = mbedtls_mpi_shift_l(expected.get(), 2 * size_t{key.key_num_bits});
+  if (ret == 0) ret = mbedtls_mpi_mod_mpi(expected.get(), expected.get(), n.get());
+  return ret == 0 && mbedtls_mpi_cmp_mpi(expected.get(), rr.get()) == 0;
 }
 
 Result<> rsa_verify(const RsaPublicKey& key, HashAlgorithm hash, Bytes digest, Bytes signature) {
   const size_t k = key.key_num_bits / 8;
-  const auto& info = hash == HashAlgorithm::kSha256 ? kSha256DigestInfo : kSha512DigestInfo;
-  if (k > kMaxKeyBytes || key.n.size() != k || key.rr.size() != k || signature.size() != k ||
-      digest.size() != digest_size(hash) || k < 3 + 8 + info.size() + digest.size()) {
+  if (k == 0 || key.n.size() != k || signature.size() != k || digest.size() != digest_size(hash)) {
     return fail(Error::kSignatureMismatch, "signature size does not fit the key");
   }
-
-  // EM' = 00 01 FF..FF 00 DigestInfo digest (RFC 8017 §9.2), k bytes.
-  std::array<uint8_t, kMaxKeyBytes> expected{};
-  const size_t t_len = info.size() + digest.size();
-  expected[0] = 0x00;
-  expected[1] = 0x01;
-  std::fill(expected.begin() + 2, expected.begin() + static_cast<ptrdiff_t>(k - t_len - 1), 0xff);
-  expected[k - t_len - 1] = 0x00;
-  std::copy(info.begin(), info.end(), expected.begin() + static_cast<ptrdiff_t>(k - t_len));
-  std::transform(digest.begin(), digest.end(),
-                 expected.begin() + static_cast<ptrdiff_t>(k - digest.size()),
-                 [](std::byte b) { return std::to_integer<uint8_t>(b); });
-
-  // EM = s^65537 mod n, with s < n (RFC 8017 §5.2.2 step 1).
-  std::array<uint8_t, kMaxKeyBytes> em{};
-  {
-    auto n = bignum::Number::from_be(key.n);
-    auto rr = bignum::Number::from_be(key.rr);
-    auto s = bignum::Number::from_be(signature);
-    if (!n || !rr || !s) return fail(Error::kSignatureMismatch, "bignum error");
-    if (bignum::compare(*s, *n) >= 0) {
-      return fail(Error::kSignatureMismatch, "signature not below the modulus");
-    }
-    // Montgomery arithmetic needs an odd modulus (parse_public_key checks it).
-    if (((*n)[0] & 1) == 0) return fail(Error::kSignatureMismatch, "bignum error");
-    // The key's rr is R^2 mod n for R = 2^key_num_bits, which is the
-    // Montgomery R of k / 8 64-bit limbs (key sizes are multiples of 64).
-    bignum::Montgomery(*n).pow65537(*s, *s, *rr);  // in place: ~1 KiB less stack
-    if (!s->to_be(std::span(em).first(k))) {
-      return fail(Error::kSignatureMismatch, "bignum error");
-    }
+  // One context, n converted once; R^2 mod n is computed by mbedTLS inside
+  // the one exponentiation (e = 65537: 16 squarings and a multiplication).
+  RsaContext rsa;
+  int ret = mbedtls_rsa_import_raw(rsa.get(), data_of(key.n), k, nullptr, 0, nullptr, 0, nullptr, 0,
+                                   kExponent.data(), kExponent.size());
+  if (ret == 0) ret = mbedtls_rsa_complete(rsa.get());  // a public key: sanity checks only
+  if (ret == 0) {
+    const mbedtls_md_type_t md =
+        hash == HashAlgorithm::kSha256 ? MBEDTLS_MD_SHA256 : MBEDTLS_MD_SHA512;
+    ret = mbedtls_rsa_pkcs1_verify(rsa.get(), md, static_cast<unsigned>(digest.size()),
+                                   data_of(digest), data_of(signature));
   }
-  if (!ct_equal(std::as_bytes(std::span(em).first(k)), std::as_bytes(std::span(expected).first(k)))) {
-    return fail(Error::kSignatureMismatch, "signature does not match");
-  }
+  if (ret != 0) return std::unexpected(rsa_failure(ret));
   return {};
 }
 

@@ -1,8 +1,11 @@
-// Known answers for the primitives: SHA-512 (FIPS 180-4), HMAC (RFC 4231),
-// HKDF (RFC 5869), P-256 ECDSA with RFC 6979 nonces (RFC 6979 A.2.5), and
-// open-dice's seed-to-key derivation.
+// Known answers for the symmetric primitives (all mbedTLS underneath):
+// SHA-256/512 (FIPS 180-4 examples), HMAC (RFC 4231), HKDF (RFC 5869) and
+// AES-256-GCM (the GCM specification's AES-256 test cases, NIST CAVP), and
+// what the wrappers promise around them (parts, sizes, in place, refusals).
+// P-256 is p256_test.cc's.
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
 
 #include "dice/crypto.h"
@@ -15,6 +18,24 @@ namespace {
 using test::bytes;
 using test::hex;
 using test::unhex;
+
+std::optional<Error> failure(const std::expected<void, Error>& r) {
+  if (r) return std::nullopt;
+  return r.error();
+}
+
+TEST(Crypto, Sha256) {
+  std::array<uint8_t, 32> h{};
+  ASSERT_TRUE(sha256(std::span<const Bytes>(), h));
+  EXPECT_EQ(hex(h), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  const Bytes abc[] = {bytes(std::string_view("ab")), bytes(std::string_view("c"))};
+  ASSERT_TRUE(sha256(abc, h));
+  EXPECT_EQ(hex(h), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  const Bytes two_blocks[] = {
+      bytes(std::string_view("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"))};
+  ASSERT_TRUE(sha256(two_blocks, h));
+  EXPECT_EQ(hex(h), "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+}
 
 TEST(Crypto, Sha512) {
   Hash h{};
@@ -87,110 +108,153 @@ TEST(Crypto, HkdfRfc5869) {
   EXPECT_FALSE(hkdf_sha512(bytes(ikm), {}, {}, too_long));
 }
 
-// RFC 6979 A.2.5: P-256, SHA-256.
-constexpr char kRfc6979Private[] =
-    "c9afa9d845ba75166b5c215767b1d6934e50c3db36e89b127b8a622b120f6721";
-constexpr char kRfc6979Public[] =
-    "60fed4ba255a9d31c961eb74c6356d68c049b8923b61fa6ce669622e60f29fb6"
-    "7903fe1008b8bc99a41ae9e95628bc64f2f1b20c2d7e9f5177a3c294d4462299";
+// AES-256-GCM, 96-bit nonces: test cases 13-16 of the GCM specification
+// (McGrew and Viega, "The Galois/Counter Mode of Operation", appendix B),
+// and one of NIST CAVP gcmEncryptExtIV256.rsp ([Keylen = 256] [IVlen = 96]
+// [PTlen = 128] [AADlen = 128] [Taglen = 128] Count = 0).
+struct GcmCase {
+  const char* name;
+  const char* key;
+  const char* nonce;
+  const char* aad;
+  const char* plaintext;
+  const char* ciphertext;
+  const char* tag;
+};
 
-TEST(P256, Rfc6979) {
-  const auto priv = test::array_from_hex<32>(kRfc6979Private);
-  PublicKey pub{};
-  ASSERT_TRUE(p256::public_key(priv, pub).has_value());
-  EXPECT_EQ(hex(pub), kRfc6979Public);
-  struct Case {
-    std::string message;
-    const char* signature;
-  };
-  const Case cases[] = {
-      {"sample",
-       "efd48b2aacb6a8fd1140dd9cd45e81d69d2c877b56aaf991c34d0ea84eaf3716"
-       "f7cb1c942d657c41d436c7a1b6e29f65f3e900dbb9aff4064dc4ab2f843acda8"},
-      {"test",
-       "f1abb023518351cd71d881567b1ea663ed3efcf6c5132b354f28d3b0b7d38367"
-       "019f4113742a2b14bd25926b49c649155f267e60d3814b4c0cc84250e46f0083"},
-  };
-  for (const Case& c : cases) {
-    const Bytes message[] = {bytes(c.message)};
-    Signature sig{};
-    ASSERT_TRUE(p256::sign(priv, message, sig).has_value());
-    EXPECT_EQ(hex(sig), c.signature) << c.message;
-    EXPECT_TRUE(p256::verify(pub, message, sig));
+constexpr char kGcmKey15[] = "feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308";
+constexpr char kGcmPlaintext15[] =
+    "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72"
+    "1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b391aafd255";
+constexpr char kGcmCiphertext15[] =
+    "522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa"
+    "8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662898015ad";
+
+const GcmCase kGcmCases[] = {
+    {"GCM test case 13", "0000000000000000000000000000000000000000000000000000000000000000",
+     "000000000000000000000000", "", "", "", "530f8afbc74536b9a963b4f1c4cb738b"},
+    {"GCM test case 14", "0000000000000000000000000000000000000000000000000000000000000000",
+     "000000000000000000000000", "", "00000000000000000000000000000000",
+     "cea7403d4d606b6e074ec5d3baf39d18", "d0d1c8a799996bf0265b98b5d48ab919"},
+    {"GCM test case 15", kGcmKey15, "cafebabefacedbaddecaf888", "", kGcmPlaintext15,
+     kGcmCiphertext15, "b094dac5d93471bdec1a502270e3cc6c"},
+    {"GCM test case 16", kGcmKey15, "cafebabefacedbaddecaf888",
+     "feedfacedeadbeeffeedfacedeadbeefabaddad2",
+     // The first 60 bytes of test case 15's.
+     "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72"
+     "1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39",
+     "522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa"
+     "8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662",
+     "76fc6ece0f4e1768cddf8853bb2d551b"},
+    {"CAVP gcmEncryptExtIV256 96/128/128 #0",
+     "92e11dcdaa866f5ce790fd24501f92509aacf4cb8b1339d50c9c1240935dd08b", "ac93a1a6145299bde902f21a",
+     "1e0889016f67601c8ebea4943bc23ad6", "2d71bcfa914e4ac045b2aa60955fad24",
+     "8995ae2e6df3dbf96fac7b7137bae67f", "eca5aa77d51d4a0a14d9c51e1da474ab"},
+};
+
+TEST(AesGcm, KnownAnswers) {
+  for (const GcmCase& c : kGcmCases) {
+    SCOPED_TRACE(c.name);
+    const auto key = test::array_from_hex<aes256_gcm::kKeySize>(c.key);
+    const auto nonce = test::array_from_hex<aes256_gcm::kNonceSize>(c.nonce);
+    const std::vector<uint8_t> aad = unhex(c.aad), plaintext = unhex(c.plaintext);
+    std::vector<std::byte> ciphertext(plaintext.size());
+    aes256_gcm::Tag tag{};
+    auto sealed = aes256_gcm::seal(key, nonce, bytes(aad), bytes(plaintext), ciphertext, tag);
+    ASSERT_TRUE(sealed.has_value()) << to_string(sealed.error());
+    EXPECT_EQ(hex(Bytes(ciphertext)), c.ciphertext);
+    EXPECT_EQ(hex(tag), c.tag);
+
+    std::vector<std::byte> opened(ciphertext.size(), std::byte{0xee});
+    auto ok = aes256_gcm::open(key, nonce, bytes(aad), ciphertext, tag, opened);
+    ASSERT_TRUE(ok.has_value()) << to_string(ok.error());
+    EXPECT_EQ(hex(Bytes(opened)), c.plaintext);
   }
 }
 
-TEST(P256, VerifyRefuses) {
-  const auto priv = test::array_from_hex<32>(kRfc6979Private);
-  const auto pub = test::array_from_hex<64>(kRfc6979Public);
-  const Bytes message[] = {bytes(std::string_view("sample"))};
-  Signature sig{};
-  ASSERT_TRUE(p256::sign(priv, message, sig).has_value());
-  ASSERT_TRUE(p256::verify(pub, message, sig));
-
-  const Bytes other[] = {bytes(std::string_view("samplf"))};
-  EXPECT_FALSE(p256::verify(pub, other, sig));
-  for (size_t bit : {0u, 255u, 256u, 511u}) {
-    Signature bad = sig;
-    bad[bit / 8] ^= static_cast<uint8_t>(0x80 >> (bit % 8));
-    EXPECT_FALSE(p256::verify(pub, message, bad)) << bit;
-  }
-  Signature zero_r = sig;
-  std::fill(zero_r.begin(), zero_r.begin() + 32, 0);
-  EXPECT_FALSE(p256::verify(pub, message, zero_r));
-  Signature big_s = sig;
-  std::fill(big_s.begin() + 32, big_s.end(), 0xff);
-  EXPECT_FALSE(p256::verify(pub, message, big_s));
-  PublicKey off_curve = pub;
-  off_curve[63] ^= 1;
-  EXPECT_FALSE(p256::verify(off_curve, message, sig));
+TEST(AesGcm, InPlace) {
+  const GcmCase& c = kGcmCases[3];
+  const auto key = test::array_from_hex<aes256_gcm::kKeySize>(c.key);
+  const auto nonce = test::array_from_hex<aes256_gcm::kNonceSize>(c.nonce);
+  const std::vector<uint8_t> aad = unhex(c.aad), plaintext = unhex(c.plaintext);
+  std::vector<std::byte> buf(std::as_bytes(std::span(plaintext)).begin(),
+                             std::as_bytes(std::span(plaintext)).end());
+  aes256_gcm::Tag tag{};
+  ASSERT_TRUE(aes256_gcm::seal(key, nonce, bytes(aad), buf, buf, tag).has_value());
+  EXPECT_EQ(hex(Bytes(buf)), c.ciphertext);
+  EXPECT_EQ(hex(tag), c.tag);
+  ASSERT_TRUE(aes256_gcm::open(key, nonce, bytes(aad), buf, tag, buf).has_value());
+  EXPECT_EQ(hex(Bytes(buf)), c.plaintext);
 }
 
-TEST(P256, PrivateKeyRange) {
-  std::array<uint8_t, 32> zero{};
-  PublicKey pub{};
-  EXPECT_FALSE(p256::public_key(zero, pub).has_value());
-  std::array<uint8_t, 32> order =
-      test::array_from_hex<32>("ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551");
-  EXPECT_FALSE(p256::public_key(order, pub).has_value());
-  order[31] -= 1;  // n - 1 is a valid scalar
-  EXPECT_TRUE(p256::public_key(order, pub).has_value());
+// Any change to the key, nonce, AAD, ciphertext or tag: AUTHENTICATION_FAILED
+// and nothing of the plaintext left in the output.
+TEST(AesGcm, TamperingRefused) {
+  const GcmCase& c = kGcmCases[3];
+  const auto key = test::array_from_hex<aes256_gcm::kKeySize>(c.key);
+  const auto nonce = test::array_from_hex<aes256_gcm::kNonceSize>(c.nonce);
+  const std::vector<uint8_t> aad = unhex(c.aad), ciphertext = unhex(c.ciphertext);
+  const auto tag = test::array_from_hex<aes256_gcm::kTagSize>(c.tag);
+  const auto refused = [&](auto k, auto iv, const std::vector<uint8_t>& a,
+                           const std::vector<uint8_t>& ct, const aes256_gcm::Tag& t) {
+    std::vector<std::byte> out(ct.size(), std::byte{0xee});
+    auto r = aes256_gcm::open(k, iv, bytes(a), bytes(ct), t, out);
+    EXPECT_FALSE(r.has_value());
+    if (!r) EXPECT_EQ(r.error(), Error::kAuthenticationFailed);
+    for (std::byte b : out) EXPECT_EQ(b, std::byte{0});
+  };
+  for (size_t bit : {0u, 7u, 100u, 255u}) {
+    auto k = key;
+    k[bit / 8] ^= static_cast<uint8_t>(1u << (bit % 8));
+    refused(k, nonce, aad, ciphertext, tag);
+  }
+  for (size_t bit : {0u, 95u}) {
+    auto iv = nonce;
+    iv[bit / 8] ^= static_cast<uint8_t>(1u << (bit % 8));
+    refused(key, iv, aad, ciphertext, tag);
+  }
+  for (size_t i : {size_t{0}, aad.size() - 1}) {
+    auto a = aad;
+    a[i] ^= 0x01;
+    refused(key, nonce, a, ciphertext, tag);
+  }
+  refused(key, nonce, {}, ciphertext, tag);  // AAD dropped
+  for (size_t i : {size_t{0}, size_t{31}, ciphertext.size() - 1}) {
+    auto ct = ciphertext;
+    ct[i] ^= 0x80;
+    refused(key, nonce, aad, ct, tag);
+  }
+  auto shorter = ciphertext;
+  shorter.pop_back();
+  refused(key, nonce, aad, shorter, tag);
+  for (size_t i = 0; i < tag.size(); ++i) {
+    auto t = tag;
+    t[i] ^= 0x01;
+    refused(key, nonce, aad, ciphertext, t);
+  }
 }
 
-// open-dice's P-256 keys: the issuer and subject keys of its CBOR P-256
-// certificate known answer for the all-zero input (include/dice/
-// known_test_values.h kExpectedCborP256Cert_ZeroInput), i.e. the keys of
-// CDI_Attest = 0 and of the next CDI_Attest fbfc67...0c19. The subject key
-// also appears in its X.509 P-256 known answer (mbedTLS ops), so both of
-// open-dice's implementations agree with this one.
-TEST(P256, OpenDiceKeyFromCdi) {
-  struct Case {
-    const char* cdi;
-    const char* pub;
-    const char* id;
-  };
-  const Case cases[] = {
-      {"0000000000000000000000000000000000000000000000000000000000000000",
-       "1f4aaefc29ca4104447448d13a553513c23abca2b6ac3ff063f6888a696de539"
-       "06f5d8bd698d1688a3250c4683c3ed4e28e2d602412b353beb04543fefbb3df1",
-       "672d0053ae4513fbb3bac8209daeb3e8897681cd"},
-      {"fbfc679771342eeacb908659ce49d6b63b4535da2c51433d7f04efa6319e0c19",
-       "4f3b4e82c45ada084589c2197baf1f376eac40e1fd49b0240602aec269541c6b"
-       "e7eb4019ab55c66bc88bb8b469ad7ee8589e07d2f8bc888eb311c2df973b1b4a",
-       "2e75b6e7230c20f2960bde4acf1288d4ab665b9b"},
-  };
-  for (const Case& c : cases) {
-    const auto cdi = test::array_from_hex<32>(c.cdi);
-    Secret<32> priv;
-    PublicKey pub{};
-    ASSERT_TRUE(derive_key_pair(cdi, priv.span(), pub).has_value());
-    EXPECT_EQ(hex(pub), c.pub);
-    auto id = derive_cert_id(pub);
-    ASSERT_TRUE(id.has_value());
-    EXPECT_EQ(hex(*id), c.id);
-    const IdHex text = id_hex(*id);
-    EXPECT_EQ(std::string(text.data(), text.size()), c.id);
-  }
+TEST(AesGcm, SizesAndOverlapRefused) {
+  const auto key = test::array_from_hex<aes256_gcm::kKeySize>(kGcmKey15);
+  const std::array<uint8_t, aes256_gcm::kNonceSize> nonce{};
+  std::vector<std::byte> buf(64, std::byte{0x11});
+  aes256_gcm::Tag tag{};
+  const Bytes in = Bytes(buf).first(32);
+  // Output of another size.
+  std::vector<std::byte> other(31);
+  EXPECT_EQ(failure(aes256_gcm::seal(key, nonce, {}, in, other, tag)), Error::kInvalidInput);
+  EXPECT_EQ(failure(aes256_gcm::open(key, nonce, {}, in, tag, other)), Error::kInvalidInput);
+  // Output overlapping the input without being it.
+  const std::span<std::byte> shifted = std::span(buf).subspan(8, 32);
+  EXPECT_EQ(failure(aes256_gcm::seal(key, nonce, {}, in, shifted, tag)), Error::kInvalidInput);
+  EXPECT_EQ(failure(aes256_gcm::open(key, nonce, {}, in, tag, shifted)), Error::kInvalidInput);
+  // Empty messages are fine (a MAC over the AAD).
+  const std::vector<uint8_t> aad = unhex("00112233");
+  ASSERT_TRUE(aes256_gcm::seal(key, nonce, bytes(aad), {}, {}, tag).has_value());
+  EXPECT_TRUE(aes256_gcm::open(key, nonce, bytes(aad), {}, tag, {}).has_value());
+  EXPECT_EQ(failure(aes256_gcm::open(key, nonce, {}, {}, tag, {})), Error::kAuthenticationFailed);
+  EXPECT_STREQ(to_string(Error::kAuthenticationFailed), "AUTHENTICATION_FAILED");
+  EXPECT_EQ(error_class(Error::kAuthenticationFailed), ErrorClass::kDerivation);
 }
 
 }  // namespace

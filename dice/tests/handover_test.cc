@@ -213,6 +213,67 @@ TEST(Handover, WithoutChainStartsOne) {
   EXPECT_EQ(chain->root, root);
 }
 
+// The issuer of the new certificate: the key the chain's last certificate
+// certifies when it is a P-256 COSE_Key (no d·G for the current layer),
+// else the key of CDI_Attest. The signature is by the key of CDI_Attest
+// either way.
+TEST(Handover, IssuerKeyFromTheChainOrDerived) {
+  const auto uds = uds_for_test(5);
+  std::vector<std::byte> stage1(kHandoverRegionSize);
+  auto n1 = pvmfw::previous_stage_handover(uds, stage1);
+  ASSERT_TRUE(n1.has_value());
+  auto h1 = parse_handover(Bytes(stage1).first(*n1));
+  ASSERT_TRUE(h1 && h1->chain);
+  Secret<32> priv;
+  PublicKey key{};
+  ASSERT_TRUE(derive_key_pair(h1->cdi_attest, priv.span(), key));
+  auto key_id = derive_cert_id(key);
+  ASSERT_TRUE(key_id.has_value());
+  const IdHex expected_issuer = id_hex(*key_id);
+
+  // The new certificate (the chain's last item) and its issuer claim.
+  const auto last_issuer = [](Bytes handover) -> std::string {
+    auto h = parse_handover(handover);
+    if (!h || !h->chain) return "no chain";
+    cbor::Reader r(*h->chain);
+    auto count = r.read_array();
+    std::optional<Bytes> item;
+    for (uint64_t i = 0; count && i < *count; ++i) {
+      auto next = r.read_item();
+      if (!next) return "no item";
+      item = *next;
+    }
+    if (!item) return "no item";
+    auto cert = parse_certificate(*item);
+    if (!cert) return "not a certificate";
+    auto sig = verify_chain(*h->chain);
+    return std::string(cert->issuer) + (sig ? "" : " (chain does not verify)");
+  };
+
+  // A consistent chain: its key is the derived one, and the chain verifies.
+  std::vector<std::byte> out(kHandoverRegionSize);
+  const InputValues in = vm_inputs();
+  auto n = handover_main_flow(Bytes(stage1).first(*n1), in, CertOptions{}, out);
+  ASSERT_TRUE(n.has_value());
+  EXPECT_EQ(last_issuer(Bytes(out).first(*n)),
+            std::string(expected_issuer.data(), expected_issuer.size()));
+
+  // A chain whose last item only has a certificate's shape: derived.
+  const std::string attest_hex = "015820" + hex(h1->cdi_attest);
+  const std::string seal_hex = "025820" + hex(h1->cdi_seal);
+  std::vector<std::byte> cose_key(128);
+  cbor::Writer kw(cose_key);
+  write_cose_key(key, kw);
+  ASSERT_TRUE(kw.ok());
+  const auto shaped =
+      unhex("a3" + attest_hex + seal_hex + "0382" + hex(kw.written()) + "8440a04040");
+  n = handover_main_flow(bytes(shaped), in, CertOptions{}, out);
+  ASSERT_TRUE(n.has_value()) << to_string(n.error());
+  EXPECT_EQ(
+      last_issuer(Bytes(out).first(*n)),
+      std::string(expected_issuer.data(), expected_issuer.size()) + " (chain does not verify)");
+}
+
 TEST(Handover, SmallOutputFailsAndIsWiped) {
   const auto uds = uds_for_test(9);
   std::vector<std::byte> full(kHandoverRegionSize);

@@ -59,32 +59,36 @@ uint64_t get_be64(const Buf& b, size_t off) {
   return v;
 }
 
+namespace {
+
+void check(int rc, const char* what) {
+  if (rc != 0) throw std::runtime_error(std::string("mbedtls: ") + what);
+}
+
+}  // namespace
+
 Buf sha(HashAlgorithm a, std::initializer_list<std::span<const uint8_t>> parts) {
   if (a == HashAlgorithm::kSha256) {
     Buf out(32);
     mbedtls_sha256_context c;
     mbedtls_sha256_init(&c);
-    mbedtls_sha256_starts_ret(&c, 0);
-    for (auto p : parts) mbedtls_sha256_update_ret(&c, p.data(), p.size());
-    mbedtls_sha256_finish_ret(&c, out.data());
+    check(mbedtls_sha256_starts(&c, 0), "sha256");
+    for (auto p : parts) check(mbedtls_sha256_update(&c, p.data(), p.size()), "sha256");
+    check(mbedtls_sha256_finish(&c, out.data()), "sha256");
     mbedtls_sha256_free(&c);
     return out;
   }
   Buf out(64);
   mbedtls_sha512_context c;
   mbedtls_sha512_init(&c);
-  mbedtls_sha512_starts_ret(&c, 0);
-  for (auto p : parts) mbedtls_sha512_update_ret(&c, p.data(), p.size());
-  mbedtls_sha512_finish_ret(&c, out.data());
+  check(mbedtls_sha512_starts(&c, 0), "sha512");
+  for (auto p : parts) check(mbedtls_sha512_update(&c, p.data(), p.size()), "sha512");
+  check(mbedtls_sha512_finish(&c, out.data()), "sha512");
   mbedtls_sha512_free(&c);
   return out;
 }
 
 namespace {
-
-void check(int rc, const char* what) {
-  if (rc != 0) throw std::runtime_error(std::string("mbedtls: ") + what);
-}
 
 // A counter stream: deterministic "entropy" so generated keys are reproducible.
 int counter_entropy(void* ctx, unsigned char* out, size_t len) {
@@ -124,9 +128,12 @@ RsaKey::~RsaKey() = default;
 
 std::unique_ptr<RsaKey> RsaKey::load_pem(const std::string& path) {
   std::unique_ptr<RsaKey> k(new RsaKey());
-  if (mbedtls_pk_parse_keyfile(&k->s_->pk, path.c_str(), nullptr) != 0) return nullptr;
-  if (mbedtls_pk_get_type(&k->s_->pk) != MBEDTLS_PK_RSA) return nullptr;
   check(mbedtls_ctr_drbg_seed(&k->s_->drbg, counter_entropy, &k->s_->seed, nullptr, 0), "seed");
+  if (mbedtls_pk_parse_keyfile(&k->s_->pk, path.c_str(), nullptr, mbedtls_ctr_drbg_random,
+                               &k->s_->drbg) != 0) {
+    return nullptr;
+  }
+  if (mbedtls_pk_get_type(&k->s_->pk) != MBEDTLS_PK_RSA) return nullptr;
   return k;
 }
 
@@ -171,7 +178,6 @@ Buf RsaKey::avb_public_key() const {
 Buf RsaKey::sign(HashAlgorithm a, const Buf& digest) const {
   Buf sig(bits() / 8);
   check(mbedtls_rsa_pkcs1_sign(s_->rsa(), mbedtls_ctr_drbg_random, &s_->drbg,
-                               MBEDTLS_RSA_PRIVATE,
                                a == HashAlgorithm::kSha256 ? MBEDTLS_MD_SHA256 : MBEDTLS_MD_SHA512,
                                static_cast<unsigned>(digest.size()), digest.data(), sig.data()),
         "sign");

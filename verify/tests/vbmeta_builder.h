@@ -1,6 +1,9 @@
 // Test-only: builds AVB images (vbmeta, descriptors, hash footers) and signs
-// them with mbedTLS's RSA (an implementation independent of verify/'s), so each
-// test can make an image whose only defect is the one under test.
+// them with mbedTLS's PK/RSA signing side, so each test can make an image
+// whose only defect is the one under test. verify/ checks signatures with the
+// same library: what is independent of it is avbtool's output
+// (../shared/vectors/avb), which AvbBuilder.MatchesAvbtoolByteForByte and the
+// known-answer tests (rsa_test.cc, vectors_test.cc) hold both sides to.
 // Layout as avbtool writes it (../shared/reference/avb-format.md).
 #pragma once
 
@@ -29,7 +32,7 @@ void put_be64(Buf& b, size_t off, uint64_t v);
 uint32_t get_be32(const Buf& b, size_t off);
 uint64_t get_be64(const Buf& b, size_t off);
 
-// H(parts...) with mbedTLS directly (not through verify's backend).
+// H(parts...) with mbedTLS directly (not through base/sha2.h).
 Buf sha(HashAlgorithm a, std::initializer_list<std::span<const uint8_t>> parts);
 
 // An RSA private key (e = 65537) for signing test images.

@@ -6,6 +6,7 @@
 #include "base/sha2.h"
 
 #include <algorithm>
+#include <array>
 #include <string>
 
 #include "avb.h"
@@ -734,39 +735,22 @@ TEST_F(Verify, Properties) {
             "UNKNOWN_CAPABILITY");
 }
 
-// ---- Digest engines (base/sha2.h) ----
+// ---- Digests (base/sha2.h, over mbedTLS) ----
 
-size_t g_sha256_blocks = 0;
-size_t g_sha512_blocks = 0;
-void counting256(uint32_t state[8], const uint8_t* p, size_t n) {
-  g_sha256_blocks += n;
-  base::sha2::portable_engine().blocks256(state, p, n);
-}
-void counting512(uint64_t state[8], const uint8_t* p, size_t n) {
-  g_sha512_blocks += n;
-  base::sha2::portable_engine().blocks512(state, p, n);
-}
-void broken256(uint32_t state[8], const uint8_t*, size_t) { std::fill_n(state, 8, 0u); }
-void broken512(uint64_t state[8], const uint8_t*, size_t) { std::fill_n(state, 8, 0u); }
-
-TEST_F(Verify, DigestsGoThroughTheEngine) {
-  EXPECT_STREQ(base::sha2::engine().name, "portable");
-  static const base::sha2::Engine counting{"counting", counting256, counting512};
-  base::sha2::use_engine(counting);
-  g_sha256_blocks = g_sha512_blocks = 0;
-  auto r = standalone(signed_vbmeta(spec(cat({boot_desc(), initrd_desc()}))), &initrd);
-  EXPECT_EQ(result(r), "OK");
-  EXPECT_GT(g_sha256_blocks, 0u);  // vbmeta, boot, initrd
-  EXPECT_EQ(g_sha512_blocks, 0u);
-  HashDesc d = hash_desc_for("boot", kernel, salt, "sha512");
-  EXPECT_EQ(result(with_descriptors(encode(d))), "OK");
-  EXPECT_GT(g_sha512_blocks, 0u);
-
-  static const base::sha2::Engine broken{"broken", broken256, broken512};
-  base::sha2::use_engine(broken);
-  EXPECT_EQ(name(standalone(signed_vbmeta(spec()))), "HASH_MISMATCH");
-  base::sha2::use_engine(base::sha2::portable_engine());
-  EXPECT_EQ(result(standalone(signed_vbmeta(spec()))), "OK");
+// avb::digest over split parts: FIPS 180-2's "abc" known answers, whatever
+// the split (empty parts included).
+TEST(VerifyDigest, KnownAnswersOverParts) {
+  const Buf a = from_string("a"), bc = from_string("bc"), empty;
+  const std::array<avb::Bytes, 3> parts = {bytes(a), bytes(empty), bytes(bc)};
+  std::array<uint8_t, 64> out{};
+  avb::digest(HashAlgorithm::kSha256, parts, out);
+  EXPECT_EQ(to_hex(std::span(out).first(32)),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  avb::digest(HashAlgorithm::kSha512, parts, out);
+  EXPECT_EQ(to_hex(out),
+            "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a"
+            "2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f");
+  EXPECT_STRNE(base::sha2::implementation(), "");
 }
 
 TEST(VerifyNames, StableStrings) {

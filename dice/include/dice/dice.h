@@ -10,9 +10,11 @@
 // (open-dice's BoringSSL P-256 signatures are randomized; ours are RFC 6979
 // deterministic, so a given input always gives the same handover).
 //
-// Memory: nothing is allocated here. Outputs go into caller-supplied spans; secrets live in the
-// caller's Secret<N> or output region, and every intermediate secret is wiped
-// before return, on success and on failure. Nothing here logs.
+// Memory: outputs go into caller-supplied spans; only the crypto underneath
+// (mbedTLS, crypto.h) allocates, from its bounded heap in the firmware, and a
+// failed allocation is Error::kCryptoFailure. Secrets live in the caller's
+// Secret<N> or output region, and every intermediate secret is wiped before
+// return, on success and on failure. Nothing here logs.
 #pragma once
 
 #include <cstddef>
@@ -70,7 +72,7 @@ inline constexpr size_t kMaxDescriptorSize = 1024;
     CdiView cdi_attest, std::span<uint8_t, kPrivateKeySeedSize> seed);
 
 // The layer's P-256 key pair from its CDI_Attest (seed, then crypto.h
-// p256::private_key_from_seed).
+// p256::key_pair_from_seed). On failure `priv` is wiped.
 [[nodiscard]] std::expected<void, Error> derive_key_pair(CdiView cdi_attest,
                                                          std::span<uint8_t, kPrivateKeySize> priv,
                                                          PublicKey& pub);
@@ -145,8 +147,12 @@ inline constexpr size_t kHandoverRegionSize = 4096;
 // derives CDI_Attest', CDI_Seal' and the certificate for `in`, and writes the
 // new handover {1: CDI_Attest', 2: CDI_Seal', 3: chain'} into `out`, where
 // chain' is `chain` with the certificate appended, or, without a chain,
-// [COSE_Key of the current layer's key, certificate]. Returns the size
-// written. `out` must not overlap the inputs. On failure `out` is wiped.
+// [COSE_Key of the current layer's key, certificate]. The certificate is
+// signed by the key of `cdi_attest`; its issuer is named after the key the
+// chain's last certificate certifies when that is a P-256 COSE_Key (the
+// same key in any consistent handover; it saves a multiplication), else
+// after the key of `cdi_attest`. Returns the size written. `out` must not
+// overlap the inputs. On failure `out` is wiped.
 [[nodiscard]] std::expected<size_t, Error> main_flow(CdiView cdi_attest, CdiView cdi_seal,
                                                      std::optional<Bytes> chain,
                                                      const InputValues& in,

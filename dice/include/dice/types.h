@@ -75,9 +75,12 @@ const char* to_string(Mode m);  // "not_initialized", "normal", "debug", "mainte
 // PVM_FIRMWARE_SECRET_DERIVATION_FAILED.
 enum class Error : uint8_t {
   // Derivation and encoding (class kDerivation).
-  kInvalidInput,    // INVALID_INPUT: a caller's value out of range (mode, sizes, overlap)
-  kBufferTooSmall,  // BUFFER_TOO_SMALL: the output region cannot hold the result
-  kCryptoFailure,   // CRYPTO_FAILURE: a key was unusable or an HKDF length out of range
+  kInvalidInput,          // INVALID_INPUT: a caller's value out of range (mode, sizes, overlap)
+  kBufferTooSmall,        // BUFFER_TOO_SMALL: the output region cannot hold the result
+  kCryptoFailure,         // CRYPTO_FAILURE: a key was unusable, an HKDF length out of range, or
+                          // mbedTLS failed (its heap exhausted)
+  kAuthenticationFailed,  // AUTHENTICATION_FAILED: an AES-GCM tag did not match (sealed data
+                          // altered, or another key)
   // The handover received from the previous stage (class kInvalidHandover).
   kHandoverMalformed,     // HANDOVER_MALFORMED: not well-formed (profile) CBOR
   kHandoverNotMap,        // HANDOVER_NOT_MAP: not a map of 2 or 3 pairs

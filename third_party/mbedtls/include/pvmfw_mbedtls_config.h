@@ -95,6 +95,7 @@ void pvmfw_mbedtls_no_free(void* p);
 #define MBEDTLS_PEM_PARSE_C
 #define MBEDTLS_PEM_WRITE_C
 #define MBEDTLS_BASE64_C
+#define MBEDTLS_ERROR_C                // mbedtls_strerror: the host tools name mbedTLS failures
 #define MBEDTLS_SELF_TEST              // the unit tests run the library's own self-tests
 #endif
 

@@ -11,7 +11,8 @@
 // when given) are exactly what the trusted key signed; any other input gives a
 // Failure with a stable error name; no input makes this assert, crash or read
 // outside the given spans. Usable in the firmware (no exceptions, no heap of
-// its own; mbedTLS bignum allocates through calloc/free).
+// its own; mbedTLS's RSA allocates through its calloc/free, and running out
+// is a SIGNATURE_MISMATCH Failure).
 #pragma once
 
 #include <array>
