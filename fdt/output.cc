@@ -1,10 +1,10 @@
 #include "fdt/output.h"
 
-#include <array>
-#include <bit>
-#include <cstring>
+#include <libfdt.h>
 
-#include "structure.h"
+#include <algorithm>
+#include <array>
+#include <cstring>
 
 namespace fdt {
 
@@ -12,113 +12,76 @@ using namespace std::literals;
 
 namespace {
 
-using internal::kBeginNode;
-using internal::kEnd;
-using internal::kEndNode;
-using internal::kNop;
-using internal::kProp;
-using internal::load_be32;
-using internal::Structure;
-
 using Unexpected = std::unexpected<BuildError>;
 using Result = std::expected<void, BuildError>;
 
-constexpr uint32_t kMagic = 0xd00dfeed;
-constexpr uint32_t kHeaderSize = 40;  // v17 header (DTSpec 5.2)
 constexpr uint32_t kGicSpi = 0, kGicPpi = 1;
 // The template nests 3 deep (/avf/untrusted); the walk recurses per level.
 constexpr size_t kMaxTemplateDepth = 4;
+// The most properties a template node has (/pcie@10000000 has 14).
+constexpr size_t kMaxTemplateProps = 24;
+// libfdt's sequential writer zeroes its whole buffer first (fdt_create), and
+// the firmware gives it the rest of the 2 MiB DT window: the first attempt
+// gets only this much of `out`, twice what the trees VMMs write need (QEMU's
+// own, 32 virtio-mmio devices and all, rebuilds to under 8 KiB). An output
+// that does not fit (a tree with many large /avf values) is written again
+// into the whole of `out`.
+constexpr size_t kFirstAttempt = 16 * 1024;
 
-// ---- the template -----------------------------------------------------------------
+// Each property's name goes into the strings block anew. Finding it among
+// the names written so far (libfdt's default) compares it at every byte of
+// the block (fdt_find_string_), which nearly doubled the rebuild's cost
+// (measured on the host: 199 k -> 370 k instructions for the `pvm run` tree,
+// 0.4 M -> 1.1 M for QEMU's). The strings block is larger (by about 100 bytes
+// for the `pvm run` tree); the tree is as valid.
+constexpr uint32_t kCreateFlags = FDT_CREATE_FLAG_NO_NAME_DEDUP;
 
-// The parts of the template the output is made of. The template is the
-// firmware's own; it is still checked as far as the rebuild reads it.
-struct Template {
-  Structure blocks;
-  std::span<const std::byte> rsvmap;  // the entries and the terminating one
-  uint32_t last_comp_version;
-  uint32_t boot_cpuid_phys;
-};
-
-std::optional<Template> read_template(std::span<const std::byte> t) {
-  if (t.size() < kHeaderSize) return std::nullopt;
-  auto field = [&](size_t i) { return load_be32(t.data() + 4 * i); };
-  const uint32_t total = field(1), off_struct = field(2), off_strings = field(3);
-  const uint32_t off_rsvmap = field(4), version = field(5), last_comp = field(6);
-  const uint32_t size_strings = field(8), size_struct = field(9);
-  auto block_ok = [&](uint32_t off, uint32_t size) {
-    return off >= kHeaderSize && off <= total && size <= total - off;
-  };
-  if (field(0) != kMagic || total > t.size() || version < 17 || last_comp > 17 ||
-      !block_ok(off_struct, size_struct) || !block_ok(off_strings, size_strings) ||
-      !block_ok(off_rsvmap, 0) || off_rsvmap % 8 != 0 || off_struct % 4 != 0) {
-    return std::nullopt;
-  }
-  // Strings::find relies on the block ending with a NUL.
-  auto strings = t.subspan(off_strings, size_strings);
-  if (!strings.empty() && strings.back() != std::byte{0}) return std::nullopt;
-  // Reservation entries up to the one whose size is 0 (as libfdt counts them).
-  size_t rsv = 0;
-  for (;;) {
-    if (total - off_rsvmap - rsv < 16) return std::nullopt;
-    const std::byte* e = t.data() + off_rsvmap + rsv;
-    rsv += 16;
-    if ((load_be32(e + 8) | load_be32(e + 12)) == 0) break;
-  }
-  return Template{Structure(t.subspan(off_struct, size_struct), strings),
-                  t.subspan(off_rsvmap, rsv), last_comp, field(7)};
+// A libfdt sequential-write failure: no room, or a misuse of the writer (a
+// bug of this file's).
+BuildError from_libfdt_sw(int err) {
+  return err == -FDT_ERR_NOSPACE ? BuildError::kNoSpace : BuildError::kInconsistent;
 }
 
-// ---- writing ------------------------------------------------------------------------
+// ---- property values ----------------------------------------------------------------
 
-// Sequential writes into the output buffer; the first that does not fit
-// stops all further writing (ok() says so).
+// Big-endian cells and bytes into one property value (the space libfdt's
+// fdt_property_placeholder reserved); a write past its end is dropped, and
+// full() says whether the value was written exactly.
 class Out {
  public:
-  explicit Out(std::span<std::byte> b)
-      : start_(b.data()), p_(b.data()), end_(b.data() + b.size()) {}
-  bool ok() const { return ok_; }
-  size_t pos() const { return static_cast<size_t>(p_ - start_); }
+  explicit Out(std::span<std::byte> b) : p_(b.data()), end_(b.data() + b.size()) {}
+  // All of the value written, and nothing more.
+  bool full() const { return ok_ && p_ == end_; }
 
-  std::byte* take(size_t n) {
-    if (n > static_cast<size_t>(end_ - p_)) {
-      ok_ = false;
-      end_ = p_;
-      return nullptr;
-    }
-    std::byte* p = p_;
-    p_ += n;
-    return p;
-  }
   void u32(uint32_t v) {
-    if (std::byte* p = take(4)) store_be32(p, v);
+    if (std::byte* p = take(4)) {
+      const fdt32_t be = cpu_to_fdt32(v);
+      std::memcpy(p, &be, 4);
+    }
   }
   void u64(uint64_t v) {
-    if (std::byte* p = take(8)) {
-      store_be32(p, static_cast<uint32_t>(v >> 32));
-      store_be32(p + 4, static_cast<uint32_t>(v));
-    }
+    u32(static_cast<uint32_t>(v >> 32));
+    u32(static_cast<uint32_t>(v));
   }
   void bytes(std::span<const std::byte> v) {
     if (v.empty()) return;
     if (std::byte* p = take(v.size())) std::memcpy(p, v.data(), v.size());
   }
   void zeros(size_t n) {
-    if (std::byte* p = take(n)) {
-      for (size_t i = 0; i < n; ++i) p[i] = std::byte{0};
-    }
-  }
-  // Zeros up to the next 32-bit boundary (DTSpec 5.4.1: tokens are aligned;
-  // the structure block starts aligned).
-  void pad() { zeros((4 - pos() % 4) % 4); }
-
-  [[gnu::always_inline]] static void store_be32(std::byte* p, uint32_t v) {
-    if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap32(v);
-    __builtin_memcpy(p, &v, 4);
+    if (std::byte* p = take(n)) std::memset(p, 0, n);
   }
 
  private:
-  std::byte* start_;
+  std::byte* take(size_t n) {
+    if (!ok_ || n > static_cast<size_t>(end_ - p_)) {
+      ok_ = false;
+      return nullptr;
+    }
+    std::byte* p = p_;
+    p_ += n;
+    return p;
+  }
+
   std::byte* p_;
   std::byte* end_;
   bool ok_ = true;
@@ -127,103 +90,6 @@ class Out {
 std::span<const std::byte> as_bytes(std::string_view s) {
   return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
 }
-
-// The output's strings block: the template's, then the names of the
-// properties the rebuild adds that the template's block lacks, in the order
-// they are interned. A name is found as libfdt (fdt_find_string_) and dtc
-// find it: at the first place the name and a NUL occur, which may be the
-// tail of a longer name.
-class Strings {
- public:
-  // False when the template's block has more strings than indexed here.
-  bool init(std::span<const std::byte> base) {
-    base_ = base;
-    for (size_t i = 0; i < base.size(); ++i) {
-      if (base[i] != std::byte{0}) continue;
-      if (ends_count_ == ends_.size()) return false;
-      ends_[ends_count_++] = static_cast<uint32_t>(i);
-    }
-    return true;
-  }
-
-  // The offset of `name` (non-empty, no NUL), appended when absent; nothing
-  // when there is no room for it.
-  std::optional<uint32_t> offset(std::string_view name) {
-    // Most lookups repeat one of a few names.
-    for (const Memo& m : memo_) {
-      if (m.name.size() == name.size() && (m.name.data() == name.data() || m.name == name)) {
-        return m.offset;
-      }
-    }
-    auto off = find(name);
-    if (!off) {
-      if (name.size() + 1 > added_.size() - added_size_) return std::nullopt;
-      std::memcpy(added_.data() + added_size_, name.data(), name.size());
-      added_[added_size_ + name.size()] = std::byte{0};
-      off = static_cast<uint32_t>(base_.size() + added_size_);
-      added_size_ += name.size() + 1;
-    }
-    memo_[memo_next_++ % memo_.size()] = Memo{name, *off};
-    return off;
-  }
-
-  void write(Out& out) const {
-    out.bytes(base_);
-    out.bytes(std::span(added_).first(added_size_));
-  }
-  size_t size() const { return base_.size() + added_size_; }
-
- private:
-  static bool tail_is(std::span<const std::byte> s, size_t end, std::string_view name) {
-    // `name` ends just before s[end], inside the string that ends there.
-    const std::byte* p = s.data() + end - name.size();
-    for (size_t i = name.size(); i-- > 0;) {
-      if (std::to_integer<char>(p[i]) != name[i]) return false;
-    }
-    return true;
-  }
-
-  std::optional<uint32_t> find(std::string_view name) const {
-    // A match ends at a NUL and lies inside one string (the name has no NUL),
-    // so only the NULs' positions need trying, in order.
-    size_t start = 0;
-    for (size_t i = 0; i < ends_count_; ++i) {
-      const size_t end = ends_[i];
-      if (end - start >= name.size() && tail_is(base_, end, name)) {
-        return static_cast<uint32_t>(end - name.size());
-      }
-      start = end + 1;
-    }
-    // The block ends with a NUL (read_template), so no match spans into the
-    // added names.
-    start = 0;
-    for (size_t end = 0; end < added_size_; ++end) {
-      if (added_[end] != std::byte{0}) continue;
-      if (end - start >= name.size() && tail_is(added_, end, name)) {
-        return static_cast<uint32_t>(base_.size() + end - name.size());
-      }
-      start = end + 1;
-    }
-    return std::nullopt;
-  }
-
-  struct Memo {
-    std::string_view name;
-    uint32_t offset = 0;
-  };
-
-  std::span<const std::byte> base_;
-  std::array<uint32_t, 128> ends_{};  // the NULs of the template's block
-  size_t ends_count_ = 0;
-  // Room for every name the rebuild may add, with their NULs: /chosen's
-  // eight (110 bytes), "#redistributor-regions", "secretkeeper_public_key"
-  // and kMaxAvfProps /avf/untrusted names.
-  static constexpr size_t kAddedMax = 110 + 23 + 24 + kMaxAvfProps * (kMaxPropName + 1);
-  std::array<std::byte, kAddedMax> added_{};
-  size_t added_size_ = 0;
-  std::array<Memo, 16> memo_{};
-  size_t memo_next_ = 0;
-};
 
 // "<prefix>@<addr in lowercase hex>" (DTSpec 2.2.1.1: the unit address is
 // reg's first address) into `buf`, NUL-terminated; returns its length.
@@ -422,8 +288,7 @@ Kind classify(Kind parent, std::string_view name) {
 
 // The edit of the `index`-th template node of `kind`. A set the template
 // node has keeps that property's place; the others are added before the
-// node's properties in the order listed (which makes the strings block get
-// their names last listed first, see intern_added).
+// node's properties in the order listed.
 Result edit(const Inputs& in, Kind kind, size_t index, Edit& e) {
   const VmPlatform& v = in.v;
   const OutputOptions& o = in.o;
@@ -663,41 +528,20 @@ Result edit(const Inputs& in, Kind kind, size_t index, Edit& e) {
 
 // ---- the pass over the template ---------------------------------------------------------
 
+// The template read through libfdt, node by node, and the output written
+// through its sequential-write API (fdt_begin_node, fdt_property,
+// fdt_end_node) in the same pass.
 class Rebuild {
  public:
-  Rebuild(const Template& t, Inputs& in, Strings& strings, Out& out)
-      : t_(t.blocks), in_(in), strings_(strings), out_(out) {}
-
-  // The names the rebuild adds, interned before the walk: the strings block
-  // lists those the template's lacks by node in this order (and within a
-  // node, last set first), whatever order the nodes have in the template.
-  // It is the order in which a rebuild patching the template in place with
-  // libfdt appended them, which keeps the output's bytes as they were.
-  Result intern_added() {
-    constexpr Kind kOrder[] = {Kind::kPool,   Kind::kGic, Kind::kVirtio,
-                               Kind::kChosen, Kind::kAvf, Kind::kUntrusted};
-    for (Kind k : kOrder) {
-      Edit e;
-      if (auto r = edit(in_, k, 0, e); !r) return r;
-      if (e.overflow) return Unexpected(BuildError::kInconsistent);
-      if (!e.keep) continue;
-      for (size_t i = e.set_count; i-- > 0;) {
-        if (!strings_.offset(e.sets[i].key())) return Unexpected(BuildError::kNoSpace);
-      }
-    }
-    return {};
-  }
+  Rebuild(const void* tmpl, Inputs& in, void* out) : t_(tmpl), in_(in), out_(out) {}
 
   Result run() {
-    uint32_t off = 0;
-    const auto root = t_.head(0);
-    if (!root) return Unexpected(BuildError::kBadTemplate);
-    if (auto r = node(off, root->name, root->body, Kind::kRoot, 0, 0); !r) return r;
-    while (t_.tag(off) == kNop) off += 4;
-    if (t_.tag(off) != kEnd || uint64_t{off} + 4 != t_.structs().size()) {
-      return Unexpected(BuildError::kBadTemplate);
-    }
-    out_.u32(kEnd);
+    TemplateNode root;
+    root.name = fdt_get_name(t_, 0, nullptr);
+    if (root.name == nullptr) return Unexpected(BuildError::kBadTemplate);
+    int none = 0;
+    if (auto r = step(root, none); !r) return r;
+    if (auto r = node(root, Kind::kRoot, 0, 0); !r) return r;
     // Every validated value found its node.
     const VmPlatform& v = in_.v;
     if (!seen(Kind::kChosen) || !seen(Kind::kMemory) || !seen(Kind::kDice) || !seen(Kind::kPsci) ||
@@ -712,6 +556,25 @@ class Rebuild {
   }
 
  private:
+  // A template property as libfdt gives it (its name NUL-terminated in the
+  // template's strings block).
+  struct Prop {
+    const char* name;
+    std::string_view key;  // the name, measured once
+    const void* value;
+    int len;
+  };
+  // A template node as libfdt reads it, read once however many output nodes
+  // it makes (a cpu, pl011 or virtio_mmio pattern makes one per device).
+  struct TemplateNode {
+    int offset = 0;
+    const char* name = nullptr;  // NUL-terminated
+    int first_child = -FDT_ERR_NOTFOUND;
+    bool read = false;  // the properties below
+    std::array<Prop, kMaxTemplateProps> props;
+    size_t count = 0;
+  };
+
   bool seen(Kind k) const { return count(k) != 0; }
   static std::optional<size_t> pattern_of(Kind k) {
     switch (k) {
@@ -732,87 +595,158 @@ class Rebuild {
   }
   size_t count(Kind k) const { return counts_[static_cast<size_t>(k)]; }
 
-  void prop(uint32_t nameoff, const Set& s) {
-    out_.u32(kProp);
-    out_.u32(s.size);
-    out_.u32(nameoff);
-    const size_t start = out_.pos();
-    if (s.write != nullptr) {
-      s.write(in_, out_, s.arg);
-    } else {
-      out_.bytes({s.bytes, s.bytes_size});
-      out_.zeros(s.size - s.bytes_size);
-    }
-    if (out_.ok() && out_.pos() - start != s.size) wrong_size_ = true;
-    out_.pad();
-  }
-
-  // The properties of an edited node: its body is [body, end).
-  Result edit_props(const Edit& e, Kind kind, uint32_t body, uint32_t end) {
-    // Which sets replace a template property (the first of that name), which
-    // properties are dropped, and the node's phandle (as fdt_get_phandle).
-    std::array<uint32_t, kMaxSets> in_place;  // PROP offsets; 0 (the root's) = none
-    std::array<uint32_t, 2> dropped{};
-    for (size_t i = 0; i < e.set_count; ++i) in_place[i] = 0;
-    const bool wants_phandle = kind == Kind::kGic || kind == Kind::kPool;
-    uint32_t phandle_at = 0, linux_phandle_at = 0;
-    for (uint32_t o = body; o != end; o = *t_.next(o)) {
-      if (t_.tag(o) != kProp) continue;
-      const uint32_t nameoff = t_.word(uint64_t{o} + 8);
-      for (size_t i = 0; i < e.set_count; ++i) {
-        if (in_place[i] == 0 && t_.string_is(nameoff, e.sets[i].key())) in_place[i] = o;
-      }
-      for (size_t i = 0; i < e.drop_count; ++i) {
-        if (dropped[i] == 0 && t_.string_is(nameoff, e.drops[i])) dropped[i] = o;
-      }
-      if (wants_phandle && phandle_at == 0 && t_.string_is(nameoff, "phandle"sv)) phandle_at = o;
-      if (wants_phandle && linux_phandle_at == 0 && t_.string_is(nameoff, "linux,phandle"sv)) {
-        linux_phandle_at = o;
-      }
-    }
-    if (wants_phandle) {
-      uint32_t ph = 0;
-      for (uint32_t at : {phandle_at, linux_phandle_at}) {
-        if (at != 0 && t_.word(uint64_t{at} + 4) == 4) {
-          ph = t_.word(uint64_t{at} + 12);
-          break;
-        }
-      }
-      (kind == Kind::kGic ? in_.gic_phandle : in_.pool_phandle) = ph;
-    }
-
-    for (size_t i = 0; i < e.set_count; ++i) {
-      if (in_place[i] != 0) continue;
-      auto nameoff = strings_.offset(e.sets[i].key());
-      if (!nameoff) return Unexpected(BuildError::kNoSpace);
-      prop(*nameoff, e.sets[i]);
-    }
-    // The template's properties: runs of unedited ones copied as they are.
-    uint32_t run = body;
-    for (uint32_t o = body; o != end;) {
-      const uint32_t next = *t_.next(o);
-      const Set* set = nullptr;
-      bool drop = false;
-      if (t_.tag(o) == kProp) {
-        for (size_t i = 0; i < e.set_count && set == nullptr; ++i) {
-          if (in_place[i] == o) set = &e.sets[i];
-        }
-        for (size_t i = 0; i < e.drop_count; ++i) drop = drop || dropped[i] == o;
-      }
-      if (set != nullptr || drop) {
-        out_.bytes(t_.structs().subspan(run, o - run));
-        if (set != nullptr) prop(t_.word(uint64_t{o} + 8), *set);
-        run = next;
-      }
-      o = next;
-    }
-    out_.bytes(t_.structs().subspan(run, end - run));
+  static Result ok(int err) {
+    if (err != 0) return Unexpected(from_libfdt_sw(err));
     return {};
   }
 
-  // The node whose BEGIN_NODE is at `off`, edited; `off` moves past it.
-  Result node(uint32_t& off, std::string_view name, uint32_t body, Kind kind, size_t index,
-              size_t depth) {
+  // Where a walk goes after template node `tn`: into its first subnode,
+  // else on to its next sibling (both nothing when there is none). One
+  // fdt_next_node call: a leaf costs no fdt_first_subnode walk on top of
+  // the fdt_next_subnode one.
+  Result step(TemplateNode& tn, int& sibling) {
+    // The depth as fdt_next_subnode counts it: 1 at `tn`'s level, 2 inside
+    // it, below 1 once its parent ends.
+    int depth = 1;
+    const int next = fdt_next_node(t_, tn.offset, &depth);
+    if (next < 0 && next != -FDT_ERR_NOTFOUND) return Unexpected(BuildError::kBadTemplate);
+    tn.first_child = next >= 0 && depth == 2 ? next : -FDT_ERR_NOTFOUND;
+    sibling = next >= 0 && depth == 1 ? next : -FDT_ERR_NOTFOUND;
+    return {};
+  }
+
+  // The properties of the template node at `tn.offset` (read once, when the
+  // node is written at all).
+  Result read_props(TemplateNode& tn) {
+    if (tn.read) return {};
+    tn.read = true;
+    int p;
+    fdt_for_each_property_offset(p, t_, tn.offset) {
+      if (tn.count == tn.props.size()) return Unexpected(BuildError::kBadTemplate);
+      Prop& prop = tn.props[tn.count++];
+      prop.value = fdt_getprop_by_offset(t_, p, &prop.name, &prop.len);
+      if (prop.value == nullptr || prop.name == nullptr) {
+        return Unexpected(BuildError::kBadTemplate);
+      }
+      prop.key = prop.name;
+    }
+    if (p != -FDT_ERR_NOTFOUND) return Unexpected(BuildError::kBadTemplate);
+    return {};
+  }
+
+  // The node's phandle, as fdt_get_phandle finds it (without walking the
+  // properties read already twice more), or 0.
+  static uint32_t phandle(const TemplateNode& tn) {
+    for (std::string_view name : {"phandle"sv, "linux,phandle"sv}) {
+      for (size_t j = 0; j < tn.count; ++j) {
+        const Prop& p = tn.props[j];
+        if (p.key != name) continue;
+        if (p.len != 4) break;
+        return fdt32_ld(static_cast<const fdt32_t*>(p.value));
+      }
+    }
+    return 0;
+  }
+
+  // A set's value under `name` (NUL-terminated), exactly s.size bytes.
+  Result write(const char* name, const Set& s) {
+    void* value = nullptr;
+    if (auto r = ok(fdt_property_placeholder(out_, name, static_cast<int>(s.size), &value)); !r) {
+      return r;
+    }
+    Out w({static_cast<std::byte*>(value), s.size});
+    if (s.write != nullptr) {
+      s.write(in_, w, s.arg);
+    } else {
+      w.bytes({s.bytes, s.bytes_size});
+      w.zeros(s.size - s.bytes_size);
+    }
+    if (!w.full()) return Unexpected(BuildError::kInconsistent);
+    return {};
+  }
+
+  // A set the template node lacks, under its own name.
+  Result write_added(const Set& s) {
+    // Names are constants of this file's or validated /avf names, none longer
+    // than kMaxPropName; libfdt wants them NUL-terminated.
+    std::array<char, kMaxPropName + 1> name{};
+    if (s.name_size == 0 || s.name_size > kMaxPropName) {
+      return Unexpected(BuildError::kInconsistent);
+    }
+    std::memcpy(name.data(), s.name, s.name_size);
+    return write(name.data(), s);
+  }
+
+  // The properties of template node `tn`, edited.
+  Result props(const TemplateNode& tn, const Edit& e) {
+    // Which sets replace a template property (the first of that name) and
+    // which properties are dropped.
+    constexpr size_t kNone = SIZE_MAX;
+    std::array<size_t, kMaxSets> in_place;  // the index in tn.props, or kNone
+    std::array<const Set*, kMaxTemplateProps> replaced{};
+    std::array<bool, kMaxTemplateProps> dropped{};
+    for (size_t i = 0; i < e.set_count; ++i) {
+      in_place[i] = kNone;
+      for (size_t j = 0; j < tn.count && in_place[i] == kNone; ++j) {
+        if (e.sets[i].key() == tn.props[j].key) in_place[i] = j;
+      }
+      if (in_place[i] != kNone) replaced[in_place[i]] = &e.sets[i];
+    }
+    for (size_t i = 0; i < e.drop_count; ++i) {
+      for (size_t j = 0; j < tn.count; ++j) {
+        if (e.drops[i] == tn.props[j].key) {
+          dropped[j] = true;
+          break;
+        }
+      }
+    }
+
+    for (size_t i = 0; i < e.set_count; ++i) {
+      if (in_place[i] != kNone) continue;
+      if (auto r = write_added(e.sets[i]); !r) return r;
+    }
+    for (size_t j = 0; j < tn.count; ++j) {
+      if (dropped[j] && replaced[j] == nullptr) continue;
+      const Prop& prop = tn.props[j];
+      const auto r = replaced[j] != nullptr
+                         ? write(prop.name, *replaced[j])
+                         : ok(fdt_property(out_, prop.name, prop.value, prop.len));
+      if (!r) return r;
+    }
+    return {};
+  }
+
+  // The subnodes of template node `parent` (of `kind`), each edited.
+  Result children(const TemplateNode& parent, Kind kind, size_t depth) {
+    std::array<bool, 3> patterns_used{};  // cpu, pl011, virtio_mmio
+    int child = parent.first_child;
+    while (child >= 0) {
+      TemplateNode tn;
+      tn.offset = child;
+      int len = 0;
+      tn.name = fdt_get_name(t_, child, &len);
+      if (tn.name == nullptr) return Unexpected(BuildError::kBadTemplate);
+      int sibling = 0;
+      if (auto r = step(tn, sibling); !r) return r;
+      const Kind k = classify(kind, {tn.name, static_cast<size_t>(len)});
+      // A pattern node: once per validated device, in their order (a second
+      // template node of the kind is left out).
+      size_t instances = 1;
+      if (const auto pattern = pattern_of(k)) {
+        instances = patterns_used[*pattern] ? 0 : device_count(k);
+        patterns_used[*pattern] = true;
+      }
+      for (size_t i = 0; i < instances; ++i) {
+        if (auto r = node(tn, k, i, depth + 1); !r) return r;
+      }
+      child = tn.first_child >= 0 ? fdt_next_subnode(t_, child) : sibling;
+    }
+    if (child != -FDT_ERR_NOTFOUND) return Unexpected(BuildError::kBadTemplate);
+    return {};
+  }
+
+  // Template node `tn`, of `kind`, edited: the `index`-th of its kind.
+  Result node(TemplateNode& tn, Kind kind, size_t index, size_t depth) {
     if (depth > kMaxTemplateDepth) return Unexpected(BuildError::kBadTemplate);
     ++counts_[static_cast<size_t>(kind)];
     // The phandles the DMA users and PCI's interrupt-map point at are the
@@ -824,77 +758,61 @@ class Rebuild {
     Edit e;
     if (auto r = edit(in_, kind, index, e); !r) return r;
     if (e.overflow) return Unexpected(BuildError::kInconsistent);
-    if (!e.keep) {
-      auto end = t_.skip_node(off);
-      if (!end) return Unexpected(BuildError::kBadTemplate);
-      off = *end;
-      return {};
-    }
+    if (!e.keep) return {};
+    if (auto r = read_props(tn); !r) return r;
+    if (kind == Kind::kGic) in_.gic_phandle = phandle(tn);
+    if (kind == Kind::kPool) in_.pool_phandle = phandle(tn);
 
-    out_.u32(kBeginNode);
-    if (e.prefix.empty()) {
-      out_.bytes(as_bytes(name));
-    } else {
-      std::array<char, 48> buf;
-      out_.bytes(as_bytes({buf.data(), unit_name(buf, e.prefix, e.unit)}));
+    const char* name = tn.name;
+    std::array<char, 48> renamed;
+    if (!e.prefix.empty()) {
+      unit_name(renamed, e.prefix, e.unit);
+      name = renamed.data();
     }
-    out_.zeros(1);
-    out_.pad();
-
-    const bool wants_phandle = kind == Kind::kGic || kind == Kind::kPool;
-    const auto children = t_.skip_props(body);
-    if (!children) return Unexpected(BuildError::kBadTemplate);
-    if (e.set_count == 0 && e.drop_count == 0 && !wants_phandle) {
-      // Copied as they are (dtc pads with zeros).
-      out_.bytes(t_.structs().subspan(body, *children - body));
-    } else if (auto r = edit_props(e, kind, body, *children); !r) {
-      return r;
-    }
-
-    uint32_t o = *children;
-    std::array<bool, 3> patterns_used{};  // cpu, pl011, virtio_mmio
-    for (;;) {
-      const uint32_t tag = t_.tag(o);
-      if (tag == kNop) {
-        out_.u32(kNop);
-        o += 4;
-        continue;
-      }
-      if (tag != kBeginNode) break;
-      const auto head = t_.head(o);
-      if (!head) return Unexpected(BuildError::kBadTemplate);
-      const Kind k = classify(kind, head->name);
-      const auto pattern = pattern_of(k);
-      if (!pattern) {
-        if (auto r = node(o, head->name, head->body, k, 0, depth + 1); !r) return r;
-        continue;
-      }
-      // A pattern node: once per validated device, in their order (a second
-      // template node of the kind is left out).
-      const size_t n = patterns_used[*pattern] ? 0 : device_count(k);
-      patterns_used[*pattern] = true;
-      for (size_t i = 0; i < n; ++i) {
-        uint32_t at = o;
-        if (auto r = node(at, head->name, head->body, k, i, depth + 1); !r) return r;
-      }
-      auto end = t_.skip_node(o);
-      if (!end) return Unexpected(BuildError::kBadTemplate);
-      o = *end;
-    }
-    if (t_.tag(o) != kEndNode) return Unexpected(BuildError::kBadTemplate);
-    out_.u32(kEndNode);
-    off = o + 4;
-    if (wrong_size_) return Unexpected(BuildError::kInconsistent);
-    return {};
+    if (auto r = ok(fdt_begin_node(out_, name)); !r) return r;
+    if (auto r = props(tn, e); !r) return r;
+    if (auto r = children(tn, kind, depth); !r) return r;
+    return ok(fdt_end_node(out_));
   }
 
-  const Structure t_;
+  const void* const t_;
   Inputs& in_;
-  Strings& strings_;
-  Out& out_;
+  void* const out_;
   std::array<size_t, static_cast<size_t>(Kind::kUntrusted) + 1> counts_{};
-  bool wrong_size_ = false;
 };
+
+// The whole output into `buf` through libfdt's sequential writer: the
+// template's reservation map, the edited nodes; packed by fdt_finish. The
+// bytes of `buf` after the tree are left zero.
+std::expected<size_t, BuildError> write_tree(const void* tmpl, Inputs& in,
+                                             std::span<std::byte> buf) {
+  void* out = buf.data();
+  if (auto err = fdt_create_with_flags(out, static_cast<int>(buf.size()), kCreateFlags); err != 0) {
+    return Unexpected(from_libfdt_sw(err));
+  }
+  const int reserved = fdt_num_mem_rsv(tmpl);
+  if (reserved < 0) return Unexpected(BuildError::kBadTemplate);
+  for (int i = 0; i < reserved; ++i) {
+    uint64_t address = 0, size = 0;
+    if (fdt_get_mem_rsv(tmpl, i, &address, &size) != 0) {
+      return Unexpected(BuildError::kBadTemplate);
+    }
+    if (auto err = fdt_add_reservemap_entry(out, address, size); err != 0) {
+      return Unexpected(from_libfdt_sw(err));
+    }
+  }
+  if (auto err = fdt_finish_reservemap(out); err != 0) return Unexpected(from_libfdt_sw(err));
+  Rebuild rebuild(tmpl, in, out);
+  if (auto r = rebuild.run(); !r) return Unexpected(r.error());
+  if (auto err = fdt_finish(out); err != 0) return Unexpected(from_libfdt_sw(err));
+  // fdt_finish writes version 17, compatible with 16, as dtc does; the boot
+  // CPU is the template's.
+  fdt_set_boot_cpuid_phys(out, fdt_boot_cpuid_phys(tmpl));
+  const size_t size = fdt_totalsize(out);
+  // The writer kept the strings at the end of `buf` until fdt_finish moved them.
+  std::memset(buf.data() + size, 0, buf.size() - size);
+  return size;
+}
 
 bool handover_ok(const VmPlatform& v, const base::Range& h) {
   if (h.empty() || h.base % kPage != 0 || h.size % kPage != 0) return false;
@@ -932,13 +850,19 @@ std::expected<size_t, BuildError> build_output(std::span<const std::byte> templa
     return Unexpected(BuildError::kBadRngSeed);
   }
   if (!handover_ok(platform, options.dice_handover)) return Unexpected(BuildError::kBadHandover);
-  auto t = read_template(template_dtb);
-  if (!t) return Unexpected(BuildError::kBadTemplate);
+  // The template is the firmware's own; libfdt reads it (and refuses what it
+  // cannot read as the walk goes).
+  const void* tmpl = template_dtb.data();
+  if (template_dtb.size() < sizeof(struct fdt_header) || fdt_check_header(tmpl) != 0 ||
+      fdt_totalsize(tmpl) > template_dtb.size()) {
+    return Unexpected(BuildError::kBadTemplate);
+  }
   if (platform.memory.empty() ||
       (platform.stdout_uart && *platform.stdout_uart >= platform.uarts.size())) {
     return Unexpected(BuildError::kInconsistent);
   }
-  if (out.size() > UINT32_MAX) out = out.first(UINT32_MAX);
+  // libfdt sizes are int; no output comes near.
+  if (out.size() > kMaxTreeSize) out = out.first(kMaxTreeSize);
 
   Inputs in(platform, options);
   if (platform.bootargs) {
@@ -957,33 +881,12 @@ std::expected<size_t, BuildError> build_output(std::span<const std::byte> templa
         unit_name(in.stdout_path, "/pl011", platform.uarts[*platform.stdout_uart].reg.base);
   }
 
-  Strings strings;
-  if (!strings.init(t->blocks.strings())) return Unexpected(BuildError::kBadTemplate);
-  Out o(out);
-  std::byte* header = o.take(kHeaderSize);
-  o.bytes(t->rsvmap);
-  const size_t struct_off = o.pos();
-  Rebuild rebuild(*t, in, strings, o);
-  if (auto r = rebuild.intern_added(); !r) return Unexpected(r.error());
-  if (auto r = rebuild.run(); !r) return Unexpected(r.error());
-  const size_t strings_off = o.pos();
-  strings.write(o);
-  if (!o.ok()) return Unexpected(BuildError::kNoSpace);
-
-  // DTSpec 5.2: header, memory reservation block, structure block, strings
-  // block, packed in that order.
-  const uint32_t fields[] = {kMagic,
-                             static_cast<uint32_t>(o.pos()),
-                             static_cast<uint32_t>(struct_off),
-                             static_cast<uint32_t>(strings_off),
-                             kHeaderSize,
-                             17,
-                             t->last_comp_version,
-                             t->boot_cpuid_phys,
-                             static_cast<uint32_t>(strings.size()),
-                             static_cast<uint32_t>(strings_off - struct_off)};
-  for (size_t i = 0; i < std::size(fields); ++i) Out::store_be32(header + 4 * i, fields[i]);
-  return o.pos();
+  const size_t first = std::min(out.size(), kFirstAttempt);
+  auto size = write_tree(tmpl, in, out.first(first));
+  if (!size && size.error() == BuildError::kNoSpace && first < out.size()) {
+    size = write_tree(tmpl, in, out);
+  }
+  return size;
 }
 
 }  // namespace fdt

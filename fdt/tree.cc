@@ -1,10 +1,12 @@
 #include "fdt/tree.h"
 
+#include <libfdt.h>
+
 #include <algorithm>
 #include <array>
+#include <cstddef>
 
 #include "base/reader.h"
-#include "structure.h"
 
 namespace fdt {
 
@@ -12,63 +14,54 @@ using namespace std::literals;
 
 namespace {
 
-using internal::kBeginNode;
-using internal::kEnd;
-using internal::kEndNode;
-using internal::kNop;
-using internal::kProp;
+constexpr size_t kHeaderSize = sizeof(struct fdt_header);  // v17 (DTSpec 5.2)
+static_assert(kHeaderSize == 40);
 
-constexpr uint32_t kMagic = 0xd00dfeed;
-constexpr uint32_t kHeaderSize = 40;  // v17 header (DTSpec 5.2)
+// libfdt takes int offsets and lengths; trees are at most kMaxTreeSize.
+static_assert(kMaxTreeSize <= INT32_MAX);
 
-// Length of the NUL-terminated string at the start of `b`, excluding the NUL.
-std::optional<size_t> cstring_len(std::span<const std::byte> b) {
-  for (size_t i = 0; i < b.size(); ++i) {
-    if (b[i] == std::byte{0}) return i;
-  }
-  return std::nullopt;
-}
-
-// A name at the start of `b`, up to its NUL (none: no NUL in `b`): whether
-// its characters are allowed (DTSpec 2.2.1/2.2.4.1: printable ASCII; '/'
-// would make a node unreachable by path) and a digest for SiblingNames.
-struct Name {
-  std::optional<size_t> len;
-  bool chars_ok = true;
-  uint32_t hash = 2166136261u;  // FNV-1a
-};
-Name scan_name(std::span<const std::byte> b, bool allow_slash) {
-  Name n;
-  for (size_t i = 0; i < b.size(); ++i) {
-    const auto c = std::to_integer<uint8_t>(b[i]);
-    if (c == 0) {
-      n.len = i;
-      break;
-    }
-    if (c < 0x21 || c > 0x7e || (c == '/' && !allow_slash)) n.chars_ok = false;
-    n.hash = (n.hash ^ c) * 16777619u;
-  }
-  return n;
-}
-
-uint32_t be32_at(std::span<const std::byte> b, size_t off) {
-  return internal::load_be32(b.data() + off);
-}
+// The blob's header, read through libfdt's accessors once `blob` is known to
+// hold one.
+const void* header(std::span<const std::byte> blob) { return blob.data(); }
 
 // [off, off + size) inside [0, total), without overflow.
 bool block_ok(uint32_t off, uint32_t size, uint32_t total) {
   return off <= total && size <= total - off;
 }
 
-bool is_phandle_name(std::span<const std::byte> name) {
-  auto eq = [&](std::string_view s) {
-    if (name.size() != s.size()) return false;
-    for (size_t i = 0; i < s.size(); ++i) {
-      if (std::to_integer<char>(name[i]) != s[i]) return false;
-    }
-    return true;
-  };
-  return eq("phandle"sv) || eq("linux,phandle"sv);
+// What libfdt says about a tree our own checks passed: its codes mapped onto
+// ours (libfdt.h, "Error codes").
+Error from_libfdt(int err) {
+  switch (-err) {
+    case FDT_ERR_TRUNCATED:
+      return Error::kTruncated;
+    case FDT_ERR_BADMAGIC:
+      return Error::kBadMagic;
+    case FDT_ERR_BADVERSION:
+      return Error::kBadVersion;
+    case FDT_ERR_ALIGNMENT:
+    case FDT_ERR_BADLAYOUT:
+      return Error::kBadLayout;
+    default:
+      return Error::kBadStructure;
+  }
+}
+
+// A name (no NUL inside): whether its characters are allowed (DTSpec
+// 2.2.1/2.2.4.1: printable ASCII; '/' would make a node unreachable by path)
+// and a digest for SiblingNames.
+struct Name {
+  bool chars_ok = true;
+  uint32_t hash = 2166136261u;  // FNV-1a
+};
+Name scan_name(std::string_view s, bool allow_slash) {
+  Name n;
+  for (char ch : s) {
+    const auto c = static_cast<uint8_t>(ch);
+    if (c < 0x21 || c > 0x7e || (c == '/' && !allow_slash)) n.chars_ok = false;
+    n.hash = (n.hash ^ c) * 16777619u;
+  }
+  return n;
 }
 
 // The phandles seen so far; a fixed table so open() never allocates.
@@ -98,22 +91,21 @@ class PhandleSet {
 // the subnodes of every node on the current path, at most kMaxNodes in all.
 class SiblingNames {
  public:
-  // A node named by the `len` bytes at `off` in the structure block, under
-  // the current node; it becomes the current node, at `depth`.
-  void begin(size_t off, size_t len, uint32_t hash, size_t depth) {
-    names_[count_++] = Entry{static_cast<uint32_t>(off << 8 | len), hash};
+  // A node named `name` (inside `blob`, as libfdt found it) under the current
+  // node; it becomes the current node, at `depth`.
+  void begin(const char* blob, std::string_view name, uint32_t hash, size_t depth) {
+    names_[count_++] = Entry{static_cast<uint32_t>((name.data() - blob) << 8 | name.size()), hash};
     first_[depth] = count_;  // its own subnodes follow
   }
   // The node at `depth` ends: whether two of its subnodes share a name.
   // Quadratic in the number of siblings, compared by hash and length first.
-  bool end_has_duplicate(std::span<const std::byte> structs, size_t depth) {
+  bool end_has_duplicate(const char* blob, size_t depth) {
     const size_t first = first_[depth];
     bool dup = false;
     for (size_t a = first; a < count_ && !dup; ++a) {
       for (size_t b = a + 1; b < count_ && !dup; ++b) {
         if (names_[a].hash != names_[b].hash || names_[a].len() != names_[b].len()) continue;
-        const auto x = structs.subspan(names_[a].off(), names_[a].len());
-        dup = std::equal(x.begin(), x.end(), structs.begin() + names_[b].off());
+        dup = names_[a].name(blob) == names_[b].name(blob);
       }
     }
     count_ = first;
@@ -121,14 +113,14 @@ class SiblingNames {
   }
 
  private:
-  // Names are at most kMaxNodeName (255) bytes, structure blocks at most
+  // Names are at most kMaxNodeName (255) bytes inside a blob of at most
   // kMaxTreeSize (2 MiB): offset and length fit one word.
   static_assert(kMaxNodeName <= 0xff && kMaxTreeSize <= (size_t{1} << 24));
   struct Entry {
     uint32_t off_len;
     uint32_t hash;
-    size_t off() const { return off_len >> 8; }
     size_t len() const { return off_len & 0xff; }
+    std::string_view name(const char* blob) const { return {blob + (off_len >> 8), len()}; }
   };
   std::array<Entry, kMaxNodes> names_;  // 8 KiB of stack while open() runs
   std::array<size_t, kMaxDepth + 1> first_{};
@@ -149,14 +141,56 @@ class PropNames {
   std::array<Entry, 64> entries_{};
 };
 
-// The token stream, checked in one pass. The order of the checks fixes which
-// error a tree with several faults gets; a duplicate sibling name is reported
-// only once the rest of the stream is known to be sound.
-std::expected<void, Error> check_structure(std::span<const std::byte> structs,
-                                           std::span<const std::byte> strings) {
-  const size_t size = structs.size();
-  const std::byte* const s = structs.data();
-  size_t pos = 0;
+// The header and the block layout, stricter than libfdt's fdt_check_header
+// (which follows). `blob` holds at least a header.
+std::expected<void, Error> check_header(std::span<const std::byte> blob) {
+  const void* h = header(blob);
+  if (fdt_magic(h) != FDT_MAGIC) return std::unexpected(Error::kBadMagic);
+  const uint32_t total = fdt_totalsize(h);
+  if (total < kHeaderSize || total > blob.size()) return std::unexpected(Error::kTruncated);
+  if (total > kMaxTreeSize) return std::unexpected(Error::kTooBig);
+  // Version 17 with a v16-compatible layout is what dtc and QEMU write.
+  if (fdt_version(h) < 17 || fdt_last_comp_version(h) > 17) {
+    return std::unexpected(Error::kBadVersion);
+  }
+  const uint32_t off_struct = fdt_off_dt_struct(h), size_struct = fdt_size_dt_struct(h);
+  const uint32_t off_strings = fdt_off_dt_strings(h), size_strings = fdt_size_dt_strings(h);
+  const uint32_t off_rsvmap = fdt_off_mem_rsvmap(h);
+  // DTSpec 5.1: the tree itself is 8-byte aligned (libfdt needs it too).
+  if (reinterpret_cast<uintptr_t>(h) % 8 != 0 || !block_ok(off_struct, size_struct, total) ||
+      !block_ok(off_strings, size_strings, total) || off_struct < kHeaderSize ||
+      off_strings < kHeaderSize || off_rsvmap < kHeaderSize || off_struct % 4 != 0 ||
+      off_rsvmap % 8 != 0 || off_rsvmap >= total) {
+    return std::unexpected(Error::kBadLayout);
+  }
+  // The struct and strings blocks must not overlap each other.
+  if (off_struct < off_strings + size_strings && off_strings < off_struct + size_struct &&
+      size_struct != 0 && size_strings != 0) {
+    return std::unexpected(Error::kBadLayout);
+  }
+  if (int err = fdt_check_header(h); err != 0) return std::unexpected(from_libfdt(err));
+  // Memory reservation block: entries up to an all-zero one, in bounds
+  // (libfdt's fdt_num_mem_rsv stops at the first size 0).
+  for (int i = 0;; ++i) {
+    uint64_t address = 0, size = 0;
+    if (fdt_get_mem_rsv(h, i, &address, &size) != 0) return std::unexpected(Error::kBadLayout);
+    if (address == 0 && size == 0) break;
+  }
+  return {};
+}
+
+// The structure block walked once, token by token as libfdt's fdt_next_tag
+// reads them (node names and properties in place, as fdt_get_name and
+// fdt_get_property_by_offset find them; property names through
+// fdt_get_string): the rules libfdt does not enforce (tree.h). Some of them
+// are about the tokens' order (the root first, properties before subnodes,
+// END last), which libfdt's node and property iterators do not show. The
+// order of the checks fixes which error a tree with several faults gets; a
+// duplicate sibling name is reported only once the rest of the stream is
+// known to be sound.
+std::expected<void, Error> check_structure(const void* fdt) {
+  const char* const base = static_cast<const char*>(fdt);
+  const int struct_size = static_cast<int>(fdt_size_dt_struct(fdt));
   size_t depth = 0, nodes = 0, props = 0;
   bool seen_root = false;
   bool after_child = false;   // the current node has had a subnode already
@@ -165,75 +199,77 @@ std::expected<void, Error> check_structure(std::span<const std::byte> structs,
   PhandleSet phandles;
   SiblingNames siblings;
   PropNames prop_names;
-  // The cursor moves in whole words; `pos` <= `size` throughout.
-  auto word = [&](uint32_t& v) {
-    if (size - pos < 4) return false;
-    v = internal::load_be32(s + pos);
-    pos += 4;
-    return true;
-  };
-  // Past `n` bytes and the padding to the next word, inside the block.
-  auto skip_padded = [&](size_t n) {
-    if (n > size - pos) return false;
-    pos += n;
-    const size_t pad = (4 - pos % 4) % 4;
-    if (pad > size - pos) return false;
-    pos += pad;
-    return true;
-  };
-  for (;;) {
-    uint32_t token = 0;
-    if (!word(token)) return std::unexpected(Error::kBadStructure);
+  for (int off = 0;;) {
+    int next = 0;
+    const uint32_t token = fdt_next_tag(fdt, off, &next);
+    // An unknown token, or one that runs off the block.
+    if (next < 0) return std::unexpected(Error::kBadStructure);
     // libfdt finds the root at offset 0: nothing (not even a NOP) before it.
-    if (!seen_root && token != kBeginNode) return std::unexpected(Error::kBadStructure);
+    if (!seen_root && token != FDT_BEGIN_NODE) return std::unexpected(Error::kBadStructure);
     switch (token) {
-      case kBeginNode: {
+      case FDT_BEGIN_NODE: {
         if (depth == 0 && seen_root) return std::unexpected(Error::kBadStructure);
-        const size_t name_off = pos;
-        const Name name = scan_name(structs.subspan(pos), false);
-        const auto len = name.len;
-        if (!len) return std::unexpected(Error::kBadStructure);
-        if (!skip_padded(*len + 1)) return std::unexpected(Error::kBadStructure);
+        // The name as fdt_get_name gives it (struct fdt_node_header's, up to
+        // the NUL fdt_next_tag just found before `next`), without that
+        // function's second byte-by-byte pass over it.
+        const int at = off + static_cast<int>(offsetof(struct fdt_node_header, name));
+        const auto* p = static_cast<const char*>(fdt_offset_ptr(fdt, at, next - at));
+        if (p == nullptr) return std::unexpected(Error::kBadStructure);
+        std::string_view name(p, static_cast<size_t>(next - at));
+        const size_t nul = name.find('\0');
+        if (nul == std::string_view::npos) return std::unexpected(Error::kBadStructure);
+        name = name.substr(0, nul);
+        const Name n = scan_name(name, false);
         // The root's name is empty (DTSpec 5.4.1), every other is not.
-        if ((depth == 0) != (*len == 0) || *len > kMaxNodeName || !name.chars_ok) {
+        if ((depth == 0) != name.empty() || name.size() > kMaxNodeName || !n.chars_ok) {
           return std::unexpected(Error::kBadName);
         }
         seen_root = true;
         if (++depth > kMaxDepth) return std::unexpected(Error::kTooDeep);
         if (++nodes > kMaxNodes) return std::unexpected(Error::kTooBig);
-        siblings.begin(name_off, *len, name.hash, depth);
+        siblings.begin(base, name, n.hash, depth);
         after_child = false;
         node_phandle = 0;
         break;
       }
-      case kEndNode:
+      case FDT_END_NODE:
         if (depth == 0) return std::unexpected(Error::kBadStructure);
-        duplicate = siblings.end_has_duplicate(structs, depth) || duplicate;
+        duplicate = siblings.end_has_duplicate(base, depth) || duplicate;
         --depth;
         after_child = true;
         break;
-      case kProp: {
+      case FDT_PROP: {
         // DTSpec 5.4.1: a node's properties precede its subnodes.
         if (depth == 0 || after_child) return std::unexpected(Error::kBadStructure);
-        uint32_t len = 0, nameoff = 0;
-        if (!word(len) || !word(nameoff)) return std::unexpected(Error::kBadStructure);
-        const size_t value_off = pos;
-        if (!skip_padded(len)) return std::unexpected(Error::kBadStructure);
-        if (nameoff >= strings.size()) return std::unexpected(Error::kBadStructure);
+        // The property as fdt_get_property_by_offset gives it (the token
+        // fdt_next_tag just found whole before `next`), without that
+        // function's second pass over the token.
+        const auto span = static_cast<size_t>(next - off);
+        const auto* prop = static_cast<const struct fdt_property*>(
+            fdt_offset_ptr(fdt, off, static_cast<unsigned>(span)));
+        if (prop == nullptr || span < sizeof(struct fdt_property)) {
+          return std::unexpected(Error::kBadStructure);
+        }
+        const uint32_t len = fdt32_ld(&prop->len);
+        if (len > span - sizeof(struct fdt_property)) return std::unexpected(Error::kBadStructure);
         // Most names serve many properties: one checked before is fine.
+        const uint32_t nameoff = fdt32_ld(&prop->nameoff);
         PropNames::Entry& known = prop_names.at(nameoff);
         if (known.nameoff_plus_1 != uint64_t{nameoff} + 1) {
-          const Name name = scan_name(strings.subspan(nameoff), true);
-          if (!name.len) return std::unexpected(Error::kBadStructure);
-          if (*name.len == 0 || *name.len > kMaxPropName || !name.chars_ok) {
+          int name_len = 0;
+          const char* pname = fdt_get_string(fdt, static_cast<int>(nameoff), &name_len);
+          // The name's offset outside the strings block, or no NUL there.
+          if (pname == nullptr) return std::unexpected(Error::kBadStructure);
+          const std::string_view name(pname, static_cast<size_t>(name_len));
+          if (name.empty() || name.size() > kMaxPropName || !scan_name(name, true).chars_ok) {
             return std::unexpected(Error::kBadName);
           }
-          known = {uint64_t{nameoff} + 1, is_phandle_name(strings.subspan(nameoff, *name.len))};
+          known = {uint64_t{nameoff} + 1, name == "phandle"sv || name == "linux,phandle"sv};
         }
         if (++props > kMaxProps) return std::unexpected(Error::kTooBig);
         if (known.phandle) {
           if (len != 4) return std::unexpected(Error::kBadPhandle);
-          const uint32_t v = internal::load_be32(s + value_off);
+          const uint32_t v = fdt32_ld(reinterpret_cast<const fdt32_t*>(prop->data));
           if (v == 0 || v == 0xffffffff) return std::unexpected(Error::kBadPhandle);
           if (node_phandle != 0) {
             // "phandle" and "linux,phandle" on one node must agree.
@@ -248,17 +284,27 @@ std::expected<void, Error> check_structure(std::span<const std::byte> structs,
         }
         break;
       }
-      case kNop:
+      case FDT_NOP:
         break;
-      case kEnd:
-        if (depth != 0 || !seen_root || pos != size) return std::unexpected(Error::kBadStructure);
+      case FDT_END:
+        // The END token is the block's last word.
+        if (depth != 0 || next != struct_size) return std::unexpected(Error::kBadStructure);
         if (duplicate) return std::unexpected(Error::kDuplicateNode);
         return {};
       default:
         return std::unexpected(Error::kBadStructure);
     }
+    off = next;
   }
 }
+
+std::optional<int> found(int libfdt_offset) {
+  if (libfdt_offset < 0) return std::nullopt;
+  return libfdt_offset;
+}
+
+// libfdt takes name and path lengths as int.
+bool fits_int(std::string_view s) { return s.size() <= kMaxTreeSize; }
 
 }  // namespace
 
@@ -324,129 +370,53 @@ const char* describe(Error e) {
 
 std::expected<Tree, Error> Tree::open(std::span<const std::byte> blob) {
   if (blob.size() < kHeaderSize) return std::unexpected(Error::kTruncated);
-  if (be32_at(blob, 0) != kMagic) return std::unexpected(Error::kBadMagic);
-  const uint32_t total = be32_at(blob, 4);
-  const uint32_t off_struct = be32_at(blob, 8);
-  const uint32_t off_strings = be32_at(blob, 12);
-  const uint32_t off_rsvmap = be32_at(blob, 16);
-  const uint32_t version = be32_at(blob, 20);
-  const uint32_t last_comp = be32_at(blob, 24);
-  const uint32_t size_strings = be32_at(blob, 32);
-  const uint32_t size_struct = be32_at(blob, 36);
-  if (total < kHeaderSize || total > blob.size()) return std::unexpected(Error::kTruncated);
-  if (total > kMaxTreeSize) return std::unexpected(Error::kTooBig);
-  // Version 17 with a v16-compatible layout is what dtc and QEMU write.
-  if (version < 17 || last_comp > 17) return std::unexpected(Error::kBadVersion);
-  if (!block_ok(off_struct, size_struct, total) || !block_ok(off_strings, size_strings, total) ||
-      off_struct < kHeaderSize || off_strings < kHeaderSize || off_rsvmap < kHeaderSize ||
-      off_struct % 4 != 0 || off_rsvmap % 8 != 0 || off_rsvmap >= total) {
-    return std::unexpected(Error::kBadLayout);
-  }
-  // The struct and strings blocks must not overlap each other.
-  if (off_struct < off_strings + size_strings && off_strings < off_struct + size_struct &&
-      size_struct != 0 && size_strings != 0) {
-    return std::unexpected(Error::kBadLayout);
-  }
-  // Memory reservation block: 16-byte entries up to a zero entry, in bounds.
-  for (uint32_t off = off_rsvmap;; off += 16) {
-    if (total - off < 16) return std::unexpected(Error::kBadLayout);
-    bool zero = true;
-    for (uint32_t i = 0; i < 16; ++i) zero = zero && blob[off + i] == std::byte{0};
-    if (zero) break;
-  }
-  auto structs = blob.subspan(off_struct, size_struct);
-  auto strings = blob.subspan(off_strings, size_strings);
-  if (auto r = check_structure(structs, strings); !r) return std::unexpected(r.error());
-  return Tree(blob.data(), total, structs, strings);
-}
-
-internal::Structure Tree::blocks() const {
-  return internal::Structure({structs_, struct_size_}, {strings_, strings_size_});
-}
-
-std::optional<uint32_t> Tree::body(int node) const {
-  if (node < 0) return std::nullopt;
-  const internal::Structure s = blocks();
-  if (s.tag(static_cast<uint32_t>(node)) != kBeginNode) return std::nullopt;
-  return s.next(static_cast<uint32_t>(node));
+  if (auto r = check_header(blob); !r) return std::unexpected(r.error());
+  const void* fdt = blob.data();
+  if (auto r = check_structure(fdt); !r) return std::unexpected(r.error());
+  // libfdt's own check of the whole tree, after ours (which name the fault
+  // more precisely and refuse more): nothing it refuses may get through.
+  const size_t total = fdt_totalsize(fdt);
+  if (int err = fdt_check_full(fdt, total); err != 0) return std::unexpected(from_libfdt(err));
+  return Tree(fdt, total);
 }
 
 std::optional<int> Tree::first_child(int node) const {
-  auto off = body(node);
-  if (off) off = blocks().skip_props(*off);
-  if (!off || blocks().tag(*off) != kBeginNode) return std::nullopt;
-  return static_cast<int>(*off);
+  if (node < 0) return std::nullopt;
+  return found(fdt_first_subnode(fdt_, node));
 }
 
 std::optional<int> Tree::next_sibling(int node) const {
   if (node < 0) return std::nullopt;
-  const internal::Structure s = blocks();
-  // Past the node's END_NODE (and any NOPs) to the next BEGIN_NODE, if any.
-  auto off = s.skip_node(static_cast<uint32_t>(node));
-  if (off) off = s.skip_props(*off);
-  if (!off || s.tag(*off) != kBeginNode) return std::nullopt;
-  return static_cast<int>(*off);
+  return found(fdt_next_subnode(fdt_, node));
 }
 
 std::optional<int> Tree::parent(int node) const {
   if (node <= 0) return std::nullopt;
-  const internal::Structure s = blocks();
-  std::array<uint32_t, kMaxDepth + 1> path{};  // the open nodes
-  size_t depth = 0;
-  for (std::optional<uint32_t> off = 0; off; off = s.next(*off)) {
-    const uint32_t t = s.tag(*off);
-    if (t == kBeginNode) {
-      if (*off == static_cast<uint32_t>(node)) {
-        if (depth == 0) return std::nullopt;
-        return static_cast<int>(path[depth - 1]);
-      }
-      if (depth == path.size()) return std::nullopt;
-      path[depth++] = *off;
-    } else if (t == kEndNode) {
-      if (depth == 0) return std::nullopt;
-      --depth;
-    } else if (t != kProp && t != kNop) {
-      return std::nullopt;
-    }
-  }
-  return std::nullopt;
+  return found(fdt_parent_offset(fdt_, node));
 }
 
 std::string_view Tree::name(int node) const {
   if (node < 0) return {};
-  return blocks().node_name(static_cast<uint32_t>(node));
+  int len = 0;
+  const char* p = fdt_get_name(fdt_, node, &len);
+  if (p == nullptr) return {};
+  return {p, static_cast<size_t>(len)};
 }
 
 std::optional<int> Tree::subnode(int parent, std::string_view name) const {
   // libfdt's fdt_nodename_eq_: "uart" also names "uart@9000000".
-  const bool has_unit = name.find('@') != std::string_view::npos;
-  for (auto n = first_child(parent); n; n = next_sibling(*n)) {
-    const std::string_view child = this->name(*n);
-    if (child.size() < name.size() || child.substr(0, name.size()) != name) continue;
-    if (child.size() == name.size() || (!has_unit && child[name.size()] == '@')) return n;
-  }
-  return std::nullopt;
+  if (!fits_int(name)) return std::nullopt;
+  return found(
+      fdt_subnode_offset_namelen(fdt_, parent, name.data(), static_cast<int>(name.size())));
 }
 
 std::optional<int> Tree::path(std::string_view p) const {
-  // As libfdt's fdt_path_offset_namelen for a path starting with '/'.
-  int off = 0;
-  size_t i = 0;
-  while (i < p.size()) {
-    while (p[i] == '/') {
-      if (++i == p.size()) return off;
-    }
-    const size_t end = std::min(p.find('/', i), p.size());
-    auto n = subnode(off, p.substr(i, end - i));
-    if (!n) return std::nullopt;
-    off = *n;
-    i = end;
-  }
-  return off;
+  // Absolute paths only: libfdt would take anything else for an alias.
+  if (p.empty() || p[0] != '/' || !fits_int(p)) return std::nullopt;
+  return found(fdt_path_offset_namelen(fdt_, p.data(), static_cast<int>(p.size())));
 }
 
 std::expected<int, Error> Tree::node(std::string_view p) const {
-  if (p.empty() || p[0] != '/') return std::unexpected(Error::kNotFound);
   auto off = path(p);
   if (!off) return std::unexpected(Error::kNotFound);
   return *off;
@@ -458,7 +428,8 @@ std::expected<int, Error> Tree::node_by_path(std::string_view p) const {
   if (p.empty() || p.size() > 256) return std::unexpected(Error::kNotFound);
   if (p[0] == '/') return node(p);
   // DTSpec 3.3: an alias value is the full path of a node. Resolved here,
-  // once, so an alias naming another alias cannot loop.
+  // once, so an alias naming another alias cannot loop; libfdt only ever
+  // sees the absolute path.
   const size_t slash = p.find('/');
   const std::string_view alias = p.substr(0, slash);
   auto aliases = node("/aliases"sv);
@@ -486,55 +457,80 @@ std::expected<int, Error> Tree::node_by_path(std::string_view p) const {
 
 std::optional<int> Tree::node_by_phandle(uint32_t phandle) const {
   if (phandle == 0 || phandle == 0xffffffff) return std::nullopt;
-  const internal::Structure s = blocks();
-  for (std::optional<uint32_t> off = 0; off; off = s.next(*off)) {
-    const uint32_t t = s.tag(*off);
-    if (t == kBeginNode && this->phandle(static_cast<int>(*off)) == phandle) {
-      return static_cast<int>(*off);
-    }
-    if (t == kEnd) break;
-  }
-  return std::nullopt;
+  return found(fdt_node_offset_by_phandle(fdt_, phandle));
 }
 
 uint32_t Tree::phandle(int node) const {
-  // As libfdt's fdt_get_phandle.
-  for (std::string_view name : {"phandle"sv, "linux,phandle"sv}) {
-    auto p = prop(node, name);
-    if (p && p->size() == 4) return internal::load_be32(p->data());
+  if (node < 0) return 0;
+  return fdt_get_phandle(fdt_, node);
+}
+
+const Tree::CachedNode& Tree::cached(int node) const {
+  ++uses_;
+  CachedNode* slot = nullptr;
+  for (size_t i = 0; i < cache_.size(); ++i) {
+    CachedNode& c = cache_[i];
+    if (c.node == node) {
+      c.last_use = uses_;
+      return c;
+    }
+    // The first free slot, else the least recently used shared one.
+    if (slot != nullptr && slot->node == -1) continue;
+    if (c.node == -1 ||
+        (i >= cache_.size() - kSharedSlots && (slot == nullptr || c.last_use < slot->last_use))) {
+      slot = &c;
+    }
   }
-  return 0;
+  // That slot gets the node's properties, in order.
+  CachedNode& c = *slot;
+  c.last_use = uses_;
+  const auto* base = static_cast<const char*>(fdt_);
+  c.node = node;
+  c.count = 0;
+  c.complete = false;
+  int off;
+  fdt_for_each_property_offset(off, fdt_, node) {
+    if (c.count == c.props.size()) return c;
+    const char* name = nullptr;
+    int len = 0;
+    const void* value = fdt_getprop_by_offset(fdt_, off, &name, &len);
+    if (value == nullptr || name == nullptr) return c;
+    const size_t name_size = std::string_view(name).size();
+    if (name_size > kMaxPropName) return c;
+    c.props[c.count++] = CachedProp{static_cast<uint32_t>(name - base),
+                                    static_cast<uint32_t>(static_cast<const char*>(value) - base),
+                                    static_cast<uint32_t>(len), static_cast<uint8_t>(name_size)};
+  }
+  // The end of the list, or no node there (libfdt's fdt_getprop finds
+  // nothing either).
+  c.complete = off == -FDT_ERR_NOTFOUND || off == -FDT_ERR_BADOFFSET;
+  return c;
 }
 
 std::optional<std::span<const std::byte>> Tree::prop(int node, std::string_view name) const {
-  // The firmware's most frequent lookup: the node's properties walked here
-  // directly, each word read checked against the block.
-  auto body_off = body(node);
-  if (!body_off) return std::nullopt;
-  const internal::Structure s = blocks();
-  for (uint64_t off = *body_off;;) {
-    const uint32_t t = s.tag(off);
-    if (t == kNop) {
-      off += 4;
-      continue;
+  if (node < 0 || !fits_int(name)) return std::nullopt;
+  const CachedNode& c = cached(node);
+  const auto* base = static_cast<const char*>(fdt_);
+  for (size_t i = 0; i < c.count; ++i) {
+    const CachedProp& p = c.props[i];
+    if (p.name_size == name.size() && std::string_view(base + p.name, p.name_size) == name) {
+      return std::span<const std::byte>(reinterpret_cast<const std::byte*>(base + p.value), p.size);
     }
-    if (t != kProp || off + 12 > struct_size_) return std::nullopt;
-    const uint64_t len = s.word(off + 4);
-    const uint64_t end = off + 12 + len;
-    if (end > struct_size_) return std::nullopt;
-    if (s.string_is(s.word(off + 8), name)) {
-      return std::span<const std::byte>(structs_ + off + 12, static_cast<size_t>(len));
-    }
-    off = (end + 3) & ~uint64_t{3};
   }
+  if (c.complete) return std::nullopt;
+  int len = 0;
+  const void* p = fdt_getprop_namelen(fdt_, node, name.data(), static_cast<int>(name.size()), &len);
+  if (p == nullptr) return std::nullopt;
+  return std::span<const std::byte>(static_cast<const std::byte*>(p), static_cast<size_t>(len));
 }
 
 std::expected<std::string_view, Error> Tree::prop_string(int node, std::string_view name) const {
   auto p = prop(node, name);
   if (!p) return std::unexpected(Error::kNotFound);
-  auto len = cstring_len(*p);
-  if (!len) return std::unexpected(Error::kBadProperty);
-  return std::string_view(reinterpret_cast<const char*>(p->data()), *len);
+  const std::string_view all(reinterpret_cast<const char*>(p->data()), p->size());
+  const size_t nul = all.find('\0');
+  if (nul == std::string_view::npos) return std::unexpected(Error::kBadProperty);
+  return all.substr(0, nul);
 }
 
 std::expected<uint64_t, Error> Tree::prop_uint(int node, std::string_view name) const {
@@ -548,7 +544,7 @@ std::expected<uint32_t, Error> Tree::prop_u32(int node, std::string_view name) c
   auto p = prop(node, name);
   if (!p) return std::unexpected(Error::kNotFound);
   if (p->size() != 4) return std::unexpected(Error::kBadProperty);
-  return internal::load_be32(p->data());
+  return base::detail::load_be<uint32_t>(*p);
 }
 
 bool Tree::prop_has_string(int node, std::string_view name, std::string_view value) const {
@@ -573,7 +569,7 @@ std::expected<base::Range, Error> Tree::reg(int node, size_t index) const {
     auto p = prop(*up, name);
     if (!p) return dflt;
     if (p->size() != 4) return std::nullopt;
-    return internal::load_be32(p->data());
+    return base::detail::load_be<uint32_t>(*p);
   };
   auto ac = cells("#address-cells"sv, 2);
   auto sc = cells("#size-cells"sv, 1);
@@ -598,19 +594,20 @@ std::expected<base::Range, Error> Tree::reg(int node, size_t index) const {
 }
 
 std::optional<Tree::Property> Tree::next_property(int node, std::optional<int> after) const {
-  const internal::Structure s = blocks();
-  std::optional<uint32_t> off;
+  int off;
   if (after) {
-    if (*after < 0 || s.tag(static_cast<uint32_t>(*after)) != kProp) return std::nullopt;
-    off = s.next(static_cast<uint32_t>(*after));
+    if (*after < 0) return std::nullopt;
+    off = fdt_next_property_offset(fdt_, *after);
   } else {
-    off = body(node);
+    if (node < 0) return std::nullopt;
+    off = fdt_first_property_offset(fdt_, node);
   }
-  while (off && s.tag(*off) == kNop) off = s.next(*off);
-  if (!off || s.tag(*off) != kProp) return std::nullopt;
-  auto p = s.prop(*off);
-  if (!p) return std::nullopt;
-  return Property{static_cast<int>(*off), s.string(p->nameoff), p->value};
+  if (off < 0) return std::nullopt;
+  const char* name = nullptr;
+  int len = 0;
+  const void* value = fdt_getprop_by_offset(fdt_, off, &name, &len);
+  if (value == nullptr || name == nullptr) return std::nullopt;
+  return Property{off, name, {static_cast<const std::byte*>(value), static_cast<size_t>(len)}};
 }
 
 }  // namespace fdt

@@ -61,7 +61,9 @@ class Writer {
     if (err_ == 0) step(fdt_finish(fdt_));
   }
 
-  void prop_empty(const char* name) { prop_raw(name, nullptr, 0); }
+  // fdt_property memcpy()s the value even when it is empty: never a null
+  // pointer (UB, which UBSan reports now that libfdt is built with the tools).
+  void prop_empty(const char* name) { prop_raw(name, "", 0); }
   void prop_bytes(const char* name, std::span<const uint8_t> bytes) {
     prop_raw(name, bytes.data(), static_cast<int>(bytes.size()));
   }

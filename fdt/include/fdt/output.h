@@ -1,7 +1,8 @@
 // The rebuild step of read -> validate -> rebuild: the guest's device tree is
 // the firmware's own template (fdt/template/platform.dts, compiled with dtc at
 // build time and embedded) with validated values written into it. Nothing of
-// the input tree is copied except through a VmPlatform.
+// the input tree is copied except through a VmPlatform. libfdt reads the
+// template and writes the output; this file decides what goes in.
 #pragma once
 
 #include <cstddef>
@@ -43,7 +44,7 @@ struct OutputOptions {
 };
 
 enum class BuildError : uint8_t {
-  kBadTemplate,  // the template is not a device tree
+  kBadTemplate,  // the template is not a device tree libfdt can read
   kNoSpace,      // `out` too small
   kBadRngSeed,   // rng_seed size outside kMinRngSeed..kMaxRngSeed
   kBadHandover,  // dice_handover empty, misaligned, outside RAM or overlapping the payload
@@ -54,13 +55,17 @@ enum class BuildError : uint8_t {
 // "OUTPUT_NO_SPACE", ...
 const char* to_string(BuildError e);
 
-// Writes into `out`, in one pass over `template_dtb`, the template with
-// `platform`'s values and `options`: template nodes without validated input
-// are left out, the cpu, pl011 and virtio_mmio nodes repeated once per
-// device. The result is packed (header, reservation map, structure, strings;
-// names and values zero-padded) and its size returned; `out` needs no more
-// room than that. `out` must not overlap the template or the input tree the
-// platform's views point into.
+// Writes into `out`, in one pass over `template_dtb` (read through libfdt),
+// the template with `platform`'s values and `options`, through libfdt's
+// sequential-write API (fdt_create ... fdt_finish): template nodes without
+// validated input are left out, the cpu, pl011 and virtio_mmio nodes
+// repeated once per device. The result is packed (header, reservation map,
+// structure, strings; names and values zero-padded; fdt_check_full accepts
+// it) and its size returned; `out` needs no more room than that. libfdt's
+// writer uses the buffer's end for the strings while it works: the bytes of
+// `out` after the result, up to 16 KiB from its start (all of `out` when the
+// output needs more), are left zero, the rest untouched. `out` must not
+// overlap the template or the input tree the platform's views point into.
 [[nodiscard]] std::expected<size_t, BuildError> build_output(
     std::span<const std::byte> template_dtb, const VmPlatform& platform,
     const OutputOptions& options, std::span<std::byte> out);

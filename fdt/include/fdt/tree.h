@@ -1,29 +1,36 @@
-// A read-only view of an untrusted flattened device tree (DTSpec v0.4 ch. 5).
+// A read-only view of an untrusted flattened device tree (DTSpec v0.4 ch. 5),
+// read through libfdt (1.7.2, third_party/libfdt): libfdt decodes the format,
+// this class adds the rules pvmfw needs on top and the lookups it uses.
 //
-// Tree::open checks the header, the block layout and walks the whole structure
-// block with the project's own bounds checks before any lookup (libfdt's own
-// checks are not enough for hostile input, see ../shared/reference/
-// toolchain.md). What open() guarantees once it succeeds:
-//   - the blob is at most kMaxTreeSize bytes, version 17, blocks in bounds,
-//     aligned and not overlapping, the reservation map terminated;
-//   - the token stream is well formed: one root, balanced nodes, properties
-//     before subnodes, every property inside the block, nesting <= kMaxDepth,
-//     at most kMaxNodes nodes and kMaxProps properties;
-//   - node names are NUL-terminated, printable, without '/', at most
-//     kMaxNodeName characters (the root's is empty, no other is); property
-//     names are offsets to NUL-terminated printable strings inside the strings
-//     block, 1..kMaxPropName characters;
-//   - no two siblings share a name;
+// Tree::open checks the header and walks the whole structure block before any
+// lookup: first with the project's own, stricter rules (one pass over the
+// tokens as libfdt's fdt_next_tag reads them, names through fdt_get_string),
+// then with libfdt's fdt_check_full. What open() guarantees once it succeeds:
+//   - the blob is 8-byte aligned, at most kMaxTreeSize bytes, version 17,
+//     blocks in bounds, aligned and not overlapping, the reservation map
+//     terminated by an all-zero entry;
+//   - the token stream is well formed: one root at offset 0, balanced
+//     nodes, properties before subnodes, every property inside the block,
+//     the END token last, nesting <= kMaxDepth, at most kMaxNodes nodes and
+//     kMaxProps properties;
+//   - node names are printable, without '/', at most kMaxNodeName characters
+//     (the root's is empty, no other is); property names are NUL-terminated
+//     printable strings inside the strings block, 1..kMaxPropName characters;
+//   - no two siblings share a name (so a path names at most one node);
 //   - "phandle"/"linux,phandle" are 4 bytes, neither 0 nor 0xffffffff, equal
-//     when a node has both, unique in the tree (at most kMaxPhandles).
-// The lookups below walk the token stream themselves (fdt/structure.h; the
-// firmware has no libfdt): on a tree open() accepted they answer as libfdt's
-// fdt_path_offset, fdt_getprop, fdt_first_subnode ... would (the tests and the
-// fuzzer check it), for any offset they stay inside the blob, and they cost a
-// few instructions per token. Aliases are resolved once, here (libfdt 1.6.1
-// recurses without bound on an alias naming an alias).
+//     when a node has both, unique in the tree (at most kMaxPhandles);
+//   - fdt_check_full accepts it.
+// The lookups are libfdt's (fdt_path_offset_namelen, fdt_getprop_namelen,
+// fdt_first_subnode/fdt_next_subnode, fdt_parent_offset,
+// fdt_node_offset_by_phandle, fdt_first_property_offset ...): offsets are
+// libfdt's, and any offset, even one that names no node, gives nothing rather
+// than a read outside the blob. Paths given to libfdt are always absolute:
+// aliases are resolved once, here, by this project's rules (libfdt 1.6
+// followed an alias naming an alias by recursion, without bound; 1.7 refuses
+// one, but which aliases count stays our decision, not a library's).
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <expected>
@@ -35,15 +42,11 @@
 
 namespace fdt {
 
-namespace internal {
-class Structure;  // structure.h
-}
-
 enum class Error : uint8_t {
   kTruncated,  // blob shorter than its header says, or than a header
   kBadMagic,
   kBadVersion,
-  kBadLayout,      // blocks out of bounds, misaligned or overlapping
+  kBadLayout,      // blob or blocks misaligned, blocks out of bounds or overlapping
   kBadStructure,   // malformed token stream
   kTooDeep,        // nesting deeper than kMaxDepth
   kTooBig,         // larger than kMaxTreeSize, or too many nodes/properties/phandles
@@ -71,13 +74,15 @@ class Tree {
   // totalsize must fit inside it.
   [[nodiscard]] static std::expected<Tree, Error> open(std::span<const std::byte> blob);
 
-  const void* raw() const { return data_; }
+  // The tree as libfdt takes it (`fdt`), and its bytes (totalsize of them).
+  const void* raw() const { return fdt_; }
   size_t size() const { return size_; }
-  std::span<const std::byte> bytes() const { return {static_cast<const std::byte*>(data_), size_}; }
+  std::span<const std::byte> bytes() const { return {static_cast<const std::byte*>(fdt_), size_}; }
 
-  // Node offset for an absolute path ("/chosen"), libfdt semantics: empty
-  // components are skipped, and a component without a unit address matches
-  // the first child whose name is that component followed by '@...'.
+  // Node offset for an absolute path ("/chosen"), looked up by libfdt
+  // (fdt_path_offset_namelen): empty components are skipped, and a component
+  // without a unit address matches the first child whose name is that
+  // component followed by '@...'.
   [[nodiscard]] std::expected<int, Error> node(std::string_view path) const;
   // The node a path or alias in a property like stdout-path names (text before
   // ':'). An alias must name an absolute path; aliases are resolved once.
@@ -92,6 +97,9 @@ class Tree {
   // The node's phandle, or 0 when it has none.
   [[nodiscard]] uint32_t phandle(int node) const;
 
+  // The value of the node's first property of that name (libfdt's
+  // fdt_getprop_namelen answers, or its enumeration of the node's
+  // properties, remembered for a few nodes).
   [[nodiscard]] std::optional<std::span<const std::byte>> prop(int node,
                                                                std::string_view name) const;
   // A NUL-terminated string property (first string of a string list).
@@ -115,27 +123,47 @@ class Tree {
   [[nodiscard]] std::optional<Property> next_property(int node, std::optional<int> after) const;
 
  private:
-  Tree(const void* data, size_t size, std::span<const std::byte> structs,
-       std::span<const std::byte> strings)
-      : data_(data),
-        size_(size),
-        structs_(structs.data()),
-        strings_(strings.data()),
-        struct_size_(static_cast<uint32_t>(structs.size())),
-        strings_size_(static_cast<uint32_t>(strings.size())) {}
-  internal::Structure blocks() const;
-  // The offset of the first token after the node's name (its first property,
-  // subnode or END_NODE); nothing when `node` is not a BEGIN_NODE.
-  std::optional<uint32_t> body(int node) const;
-  std::optional<int> subnode(int parent, std::string_view name) const;
-  std::optional<int> path(std::string_view absolute) const;
+  // The properties of the nodes asked about, as libfdt enumerates them
+  // (fdt_first_property_offset, fdt_next_property_offset,
+  // fdt_getprop_by_offset). validate_platform asks each node for several
+  // properties, first while it sorts the root's subnodes, then step by step;
+  // libfdt's fdt_getprop starts every lookup by re-reading the node's name
+  // byte by byte, then every property before the one it finds. Remembering
+  // the lists costs less. The first nodes asked about keep their slots (the
+  // root, then its subnodes in order); once those are taken, later nodes
+  // share the last kSharedSlots, the least recently used giving way. A node
+  // with more than kCachedProps properties is answered by libfdt's
+  // fdt_getprop_namelen for the rest. Never more than a cache: the tree does
+  // not change, and every entry is what libfdt said. (The const lookups fill
+  // it: one Tree is not for two threads at once.)
+  struct CachedProp {
+    uint32_t name;  // offsets from the blob's start (< kMaxTreeSize)
+    uint32_t value;
+    uint32_t size;
+    uint8_t name_size;  // <= kMaxPropName, as open() checked
+  };
+  static constexpr size_t kCachedNodes = 16;
+  static constexpr size_t kSharedSlots = 3;
+  static constexpr size_t kCachedProps = 10;
+  struct CachedNode {
+    int node = -1;  // -1: an empty slot
+    uint32_t last_use = 0;
+    uint8_t count = 0;
+    bool complete = false;  // all of the node's properties are in `props`
+    std::array<CachedProp, kCachedProps> props;
+  };
 
-  const void* data_;
-  size_t size_;
-  const std::byte* structs_;
-  const std::byte* strings_;
-  uint32_t struct_size_;
-  uint32_t strings_size_;
+  Tree(const void* fdt, size_t size) : fdt_(fdt), size_(size) {}
+  std::optional<int> subnode(int parent, std::string_view name) const;
+  // An absolute path, as libfdt looks it up (never an alias).
+  std::optional<int> path(std::string_view absolute) const;
+  const CachedNode& cached(int node) const;
+
+  const void* fdt_;  // 8-byte aligned, checked by open()
+  size_t size_;      // the header's totalsize
+  // 2.8 KiB of the Tree's 2.8: a Tree is not a small value.
+  mutable std::array<CachedNode, kCachedNodes> cache_{};
+  mutable uint32_t uses_ = 0;
 };
 
 }  // namespace fdt
