@@ -24,7 +24,8 @@ REQUIRED = {
     "mbedTLS heap": "mbedtls_memory_buffer_alloc_init",
     "libfdt structure check": "fdt_check_full",
     "libfdt walk": "fdt_next_node",
-    "libfdt lookups": "fdt_getprop",
+    "libfdt property lookup": "fdt_getprop_namelen",
+    "libfdt path lookup": "fdt_path_offset_namelen",
     "libfdt sequential write": "fdt_create_with_flags",
     "libfdt sequential write end": "fdt_finish",
 }
