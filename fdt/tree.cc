@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cstddef>
+#include <utility>
 
 #include "base/reader.h"
 
@@ -49,19 +50,33 @@ Error from_libfdt(int err) {
 
 // A name (no NUL inside): whether its characters are allowed (DTSpec
 // 2.2.1/2.2.4.1: printable ASCII; '/' would make a node unreachable by path)
-// and a digest for SiblingNames.
+// and, for SiblingNames, a digest of its node-name part (before any '@').
 struct Name {
   bool chars_ok = true;
   uint32_t hash = 2166136261u;  // FNV-1a
 };
 Name scan_name(std::string_view s, bool allow_slash) {
   Name n;
+  bool in_base = true;
   for (char ch : s) {
     const auto c = static_cast<uint8_t>(ch);
     if (c < 0x21 || c > 0x7e || (c == '/' && !allow_slash)) n.chars_ok = false;
-    n.hash = (n.hash ^ c) * 16777619u;
+    if (c == '@') in_base = false;
+    if (in_base) n.hash = (n.hash ^ c) * 16777619u;
   }
   return n;
+}
+
+// Whether a path component naming one of these siblings could name the
+// other: the same name, or one without a unit address and the other that
+// name followed by '@...' (libfdt's fdt_subnode_offset, DTSpec 2.2.1: a path
+// component without a unit address matches the first child of that node
+// name, so "/chosen" would find "chosen@1" before "chosen").
+bool names_collide(std::string_view a, std::string_view b) {
+  if (a == b) return true;
+  if (a.size() > b.size()) std::swap(a, b);
+  return a.find('@') == std::string_view::npos && b.size() > a.size() && b[a.size()] == '@' &&
+         b.starts_with(a);
 }
 
 // The phandles seen so far; a fixed table so open() never allocates.
@@ -97,15 +112,16 @@ class SiblingNames {
     names_[count_++] = Entry{static_cast<uint32_t>((name.data() - blob) << 8 | name.size()), hash};
     first_[depth] = count_;  // its own subnodes follow
   }
-  // The node at `depth` ends: whether two of its subnodes share a name.
-  // Quadratic in the number of siblings, compared by hash and length first.
+  // The node at `depth` ends: whether two of its subnodes' names collide
+  // (names_collide). Quadratic in the number of siblings, compared by the
+  // digest of their node-name part first.
   bool end_has_duplicate(const char* blob, size_t depth) {
     const size_t first = first_[depth];
     bool dup = false;
     for (size_t a = first; a < count_ && !dup; ++a) {
       for (size_t b = a + 1; b < count_ && !dup; ++b) {
-        if (names_[a].hash != names_[b].hash || names_[a].len() != names_[b].len()) continue;
-        dup = names_[a].name(blob) == names_[b].name(blob);
+        if (names_[a].hash != names_[b].hash) continue;
+        dup = names_collide(names_[a].name(blob), names_[b].name(blob));
       }
     }
     count_ = first;
@@ -357,7 +373,7 @@ const char* describe(Error e) {
     case Error::kBadName:
       return "malformed or overlong node or property name";
     case Error::kDuplicateNode:
-      return "two sibling nodes with the same name";
+      return "two sibling nodes a path could not tell apart (same name, or name and name@unit)";
     case Error::kBadPhandle:
       return "malformed, reserved or duplicate phandle";
     case Error::kNotFound:

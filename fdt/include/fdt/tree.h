@@ -16,7 +16,8 @@
 //   - node names are printable, without '/', at most kMaxNodeName characters
 //     (the root's is empty, no other is); property names are NUL-terminated
 //     printable strings inside the strings block, 1..kMaxPropName characters;
-//   - no two siblings share a name (so a path names at most one node);
+//   - no two siblings share a name, nor are "name" and "name@unit" (so a
+//     path names at most one node: libfdt matches "name" to "name@unit");
 //   - "phandle"/"linux,phandle" are 4 bytes, neither 0 nor 0xffffffff, equal
 //     when a node has both, unique in the tree (at most kMaxPhandles);
 //   - fdt_check_full accepts it.
@@ -51,7 +52,7 @@ enum class Error : uint8_t {
   kTooDeep,        // nesting deeper than kMaxDepth
   kTooBig,         // larger than kMaxTreeSize, or too many nodes/properties/phandles
   kBadName,        // node or property name malformed or too long
-  kDuplicateNode,  // two siblings with the same name
+  kDuplicateNode,  // two siblings with the same name, or "name" beside "name@unit"
   kBadPhandle,     // phandle malformed, reserved (0, ~0) or not unique
   kNotFound,       // node or property absent
   kBadProperty,    // property of the wrong size or shape
