@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "base/sysreg.h"
 #include "base/wipe.h"
 #include "hvc/kvm.h"
 
@@ -11,24 +12,8 @@ namespace {
 constinit Source g_source = Source::kNone;
 constinit hvc::Conduit g_conduit = hvc::Conduit::kHvc;
 
-bool has_rndr() {
-  uint64_t isar0;
-  asm volatile("mrs %0, id_aa64isar0_el1" : "=r"(isar0));
-  return ((isar0 >> 60) & 0xf) != 0;  // ID_AA64ISAR0_EL1.RNDR (Arm ARM D17.2.61)
-}
-
-// RNDR (Arm ARM C6.2.224): NZCV = 0b0100 when no random number is available.
-bool rndr(uint64_t* out) {
-  for (unsigned attempt = 0; attempt < 16; ++attempt) {
-    uint64_t v, ok;
-    asm volatile("mrs %0, s3_3_c2_c4_0\n\tcset %1, ne" : "=r"(v), "=r"(ok) : : "cc");
-    if (ok != 0) {
-      *out = v;
-      return true;
-    }
-  }
-  return false;
-}
+bool has_rndr() { return base::sysreg::read_id_aa64isar0().has_rndr(); }
+bool rndr(uint64_t* out) { return base::sysreg::rndr(*out); }
 
 }  // namespace
 

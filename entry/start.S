@@ -11,21 +11,14 @@
  *   3. copy .data (+ TLS init image) from flash, zero .tbss and .bss (aligned
  *      16-byte stores only), TPIDR_EL0 for the TLS block
  *   4. stack-protector canary from FEAT_RNG (RNDR) when present
- *   5. build the identity map (pvmfw_build_page_tables), turn on MMU + caches
+ *   5. build the identity map, turn on MMU + caches (pvmfw_enable_mmu)
  *   6. pvmfw_main(dt, el) -- never returns
  */
 #include <board/layout.h>
 
-/* SCTLR_EL1 (Arm ARM D17.2.118): RES1 bits of v8.0 + M, C, SA, SA0, I, nTWI,
- * nTWE, WXN (writable implies execute-never). */
-#define SCTLR_RES1 ((1 << 29) | (1 << 28) | (1 << 23) | (1 << 22) | (1 << 20) | (1 << 11))
-#define SCTLR_MMU_ON (SCTLR_RES1 | (1 << 0) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 12) | \
-                      (1 << 16) | (1 << 18) | (1 << 19))
-#define SCTLR_MMU_OFF SCTLR_RES1
-
-/* TCR_EL1 (D17.2.131): T0SZ = 25 (39-bit VA), walks inner-shareable WB WA,
- * 4 KiB granule, EPD1 (no TTBR1 walks). IPS is filled from PARange. */
-#define TCR_VALUE ((25 << 0) | (1 << 8) | (1 << 10) | (3 << 12) | (0 << 14) | (1 << 23))
+/* System register values are built from typed fields in C++
+ * (base/sysreg.h): entry/mmu.cc turns the MMU on, entry/canary.cc seeds the
+ * stack protector. */
 
 .macro adr_l reg, sym
   adrp \reg, \sym
@@ -58,7 +51,9 @@ real_start:
   msr vbar_el1, x1
   mov x1, #(3 << 20)           /* CPACR_EL1.FPEN: no FP/SIMD traps at EL1/EL0 */
   msr cpacr_el1, x1
-  msr sctlr_el1, xzr           /* known state: MMU and caches off */
+  adr_l x1, pvmfw_sctlr_mmu_off /* known state: MMU and caches off (entry/mmu.cc) */
+  ldr x1, [x1]
+  msr sctlr_el1, x1
   isb
   /* Make sure the (so far unused) scratch RAM holds no stale cache lines. */
   adr_l x1, __scratch_start
@@ -89,38 +84,13 @@ real_start:
   sub x1, x1, #16
   msr tpidr_el0, x1
 
-  /* Stack canary: FEAT_RNG when ID_AA64ISAR0_EL1.RNDR (bits 63:60) says so. */
-  mrs x1, id_aa64isar0_el1
-  ubfx x1, x1, #60, #4
-  cbz x1, 6f
-  mov x3, #16                  /* bounded retries: RNDR may report failure */
-5:mrs x2, s3_3_c2_c4_0         /* RNDR */
-  b.ne 7f                      /* NZCV == 0b0000 on success */
-  subs x3, x3, #1
-  b.ne 5b
-6:mov x2, #0                   /* no entropy: pvmfw_main reports it */
-7:adr_l x1, __stack_chk_guard
-  str x2, [x1]
+  /* Stack canary from FEAT_RNG (RNDR) when present, else 0 (pvmfw_main
+   * reports it). Before any stack-protected code runs. */
+  bl pvmfw_seed_canary
 
   /* Identity map with W^X, then MMU and caches on. */
-  bl pvmfw_build_page_tables   /* returns the root table address, or 0 */
-  cbz x0, mmu_failed
-  msr ttbr0_el1, x0
-  ldr x1, =0xff04              /* MAIR: 0 Device-nGnRE, 1 Normal WB RWA */
-  msr mair_el1, x1
-  ldr x1, =TCR_VALUE
-  mrs x2, id_aa64mmfr0_el1
-  ubfx x2, x2, #0, #3          /* PARange -> TCR_EL1.IPS */
-  bfi x1, x2, #32, #3
-  msr tcr_el1, x1
-  isb
-  tlbi vmalle1
-  ic iallu
-  dsb nsh
-  isb
-  ldr x1, =SCTLR_MMU_ON
-  msr sctlr_el1, x1
-  isb
+  bl pvmfw_enable_mmu          /* false: the map could not be built */
+  cbz w0, mmu_failed
 
   mov x0, x19
   mov x1, x20

@@ -8,15 +8,13 @@ extern "C" {
 #include <sys/auxv.h>
 }
 
-#include <cstdint>
+#include "base/sysreg.h"
 
 extern "C" unsigned long getauxval(unsigned long type) {
   if (type != AT_HWCAP) return 0;
-  uint64_t isar0;
-  asm("mrs %0, id_aa64isar0_el1" : "=r"(isar0));
-  const uint64_t sha2 = (isar0 >> 12) & 0xf;
+  const auto isar0 = base::sysreg::read_id_aa64isar0();
   unsigned long hwcap = 0;
-  if (sha2 >= 1) hwcap |= 1ul << 6;
-  if (sha2 >= 2) hwcap |= 1ul << 21;
+  if (isar0.has_sha256()) hwcap |= 1ul << 6;   // HWCAP_SHA2
+  if (isar0.has_sha512()) hwcap |= 1ul << 21;  // HWCAP_SHA512
   return hwcap;
 }
