@@ -1,5 +1,5 @@
 // AVB structure parsing: footer, vbmeta header, descriptors.
-// Format: ../shared/reference/avb-format.md; checks follow libavb 1.3.0
+// Format and checks follow libavb 1.3.0
 // (avb_footer.c, avb_vbmeta_image.c, avb_descriptor.c, avb_*_descriptor.c)
 // plus pvmfw's stricter rules, each noted where it goes beyond libavb.
 #include "avb.h"

@@ -1,7 +1,7 @@
 // Private to verify/: the AVB on-disk structures as typed, validated values,
 // and the RSA/hash primitives verify_payload is built from. Everything here
 // reads untrusted bytes through base::Reader only; no function asserts on
-// input. Layouts: ../shared/reference/avb-format.md (libavb 1.3.0:
+// input. Layouts: libavb 1.3.0 (
 // avb_footer.h, avb_vbmeta_image.h, avb_*_descriptor.h, avb_crypto.h).
 #pragma once
 

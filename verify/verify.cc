@@ -1,5 +1,5 @@
 // verify_payload: libavb's checks in libavb's order, then pvmfw's policy
-// (../shared/reference/pvmfw-aosp.md "Payload verification").
+// (AOSP pvmfw's payload verification: guest/pvmfw/avb/).
 //
 // Order (each stage only sees what the previous ones accepted):
 //   trusted key blob (INVALID_PUBLIC_KEY) -> footer (INVALID_FOOTER) ->

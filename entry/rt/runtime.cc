@@ -1,6 +1,6 @@
 // The freestanding runtime: what the compiler, libc++ headers and Debian's
 // arm64 objects (built for Linux: stack protector, _FORTIFY_SOURCE) expect
-// from an operating system. See ../shared/reference/toolchain.md.
+// from an operating system (third_party/README.md).
 #include <cstddef>
 #include <cstdint>
 #include <cstring>

@@ -11,7 +11,7 @@
 //     signature checks); flag 16: stored rollback index 1.
 // Trusted key otherwise (and for raw inputs, whose hash is always repaired):
 // the AVB key blob named by $VERIFY_FUZZ_TRUSTED_KEY (the 4096 test key of
-// ../shared/vectors/avb), or the embedded key when that is unset.
+// the public AVB test vectors), or the embedded key when that is unset.
 #include <array>
 #include <cstddef>
 #include <cstdint>

@@ -1,6 +1,5 @@
 // The pvmfw configuration blob appended after the firmware image
-// (../shared/reference/pvmfw-aosp.md "Appended configuration"; AOSP
-// guest/pvmfw/README.md "Configuration Data").
+// (AOSP guest/pvmfw/README.md "Configuration Data").
 //
 // Layout, all little-endian u32: 0 magic "pvmf", 4 version (major << 16 |
 // minor), 8 total_size, 12 flags, then one {offset, size} pair per entry the

@@ -3,8 +3,8 @@
 //
 // Bit-compatible with google/open-dice (src/dice.c, src/android.c,
 // src/cbor_cert_op.c with the P-256 ops of src/cbor_p256_cert_op.c and
-// src/boringssl_ecdsa_utils.c); facts in ../shared/reference/dice.md. Checked
-// against open-dice's known answers (../shared/vectors/dice and the P-256
+// src/boringssl_ecdsa_utils.c); Checked
+// against open-dice's known answers (its main-flow test vectors and the P-256
 // certificate KATs of include/dice/known_test_values.h): CDIs, key seeds,
 // P-256 keys, certificate IDs and every certificate byte but the signature
 // (open-dice's BoringSSL P-256 signatures are randomized; ours are RFC 6979

@@ -1,5 +1,5 @@
-// pvmfw's DICE inputs for the VM layer (../shared/reference/dice.md "pvmfw's
-// inputs", pvmfw-aosp.md "DICE"), and the stand-in previous stage the host
+// pvmfw's DICE inputs for the VM layer (AOSP pvmfw's
+// dice.rs: code, authority, config descriptor, mode, hidden), and the stand-in previous stage the host
 // uses for -bios runs. The same code computes them in the firmware and in
 // `pvm dice expect`, so what the host predicts is what the firmware derives.
 #pragma once

@@ -1,7 +1,6 @@
 // Sizes, value types and the error enum shared by every part of dice/.
 //
-// Sizes are open-dice's (include/dice/dice.h, config/boringssl_ecdsa_p256):
-// ../shared/reference/dice.md "Sizes and primitives". Fixed-size values are
+// Sizes are open-dice's (include/dice/dice.h, config/boringssl_ecdsa_p256). Fixed-size values are
 // std::array<uint8_t, N>; variable-length inputs are base::Bytes
 // (std::span<const std::byte>) as everywhere in this project.
 #pragma once

@@ -1,6 +1,7 @@
 // The pKVM guest ABI (vendor-specific hypervisor service calls, SMCCC owner 6)
 // and the Arm SMCCC TRNG: typed calls with typed results. IDs, arguments and
-// rules: ../shared/reference/pkvm-abi.md. On plain QEMU every call answers
+// rules: Android's KVM (arch/arm64/include/asm/kvm_pkvm.h and
+// Documentation/virt/kvm/arm/hypercalls.rst) and docs/abi.md. On plain QEMU every call answers
 // NOT_SUPPORTED (-1), which these functions report as "not available".
 #pragma once
 

@@ -1,6 +1,6 @@
 // Arm SMC Calling Convention (Arm DEN0028, SMCCC v1.1+): typed calls into the
-// hypervisor (HVC) or firmware (SMC). Function IDs and rules for this project:
-// ../shared/reference/pkvm-abi.md.
+// hypervisor (HVC) or firmware (SMC). Function IDs and rules: Arm DEN0028 (SMCCC)
+// and docs/abi.md.
 //
 // On the host the raw call goes to a fake that tests install (hvc/fake.h); in
 // the firmware it is one `hvc #0` / `smc #0` instruction.

@@ -5,8 +5,8 @@
 // The tracker only records; it never calls the hypervisor. The caller makes
 // the call (hvc::mmio_guard_map, hvc::mem_share, ...) and, when it succeeded,
 // records it here; before undoing a call it checks the record, and afterwards
-// forgets it. Hypercalls: ../shared/reference/pkvm-abi.md "Memory protection
-// calls".
+// forgets it. Hypercalls: docs/abi.md (the pKVM memory
+// protection calls).
 //
 // Callers may rely on:
 //   - every region lies inside RAM and no two regions share a byte (ranges that

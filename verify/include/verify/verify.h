@@ -1,8 +1,8 @@
 // Payload verification: Android Verified Boot (vbmeta + hash footer) under
 // pvmfw's policy. The one entry point the firmware and `pvm verify` share.
 //
-// Format: ../shared/reference/avb-format.md (libavb 1.3.0). Policy:
-// ../shared/reference/pvmfw-aosp.md "Payload verification". Every check libavb
+// Format: libavb 1.3.0. Policy: AOSP pvmfw's payload verification
+// (guest/pvmfw/avb/). Every check libavb
 // makes, plus the ones it misses (descriptors inside the signed aux data, every
 // required partition actually hashed and covering exactly what will run, no
 // duplicates, reserved fields and flags as the policy says).
@@ -24,8 +24,8 @@
 
 namespace verify {
 
-// Stable names (to_string) follow the categories of ../shared/vectors/avb
-// (libavb's result names) where one exists.
+// Stable names (to_string) follow the categories of the public AVB test
+// vectors (libavb's result names) where one exists.
 enum class Error : uint8_t {
   kInvalidFooter,            // INVALID_FOOTER: footer magic/version/offsets
   kInvalidVbmetaHeader,      // INVALID_VBMETA_HEADER: magic, sizes, offsets, overflow
