@@ -36,6 +36,10 @@ DEFINE_SYSREG_READ(spsr_el1)
 }  // namespace
 
 extern "C" [[noreturn]] void pvmfw_exception(uint64_t kind, const ExceptionFrame* f) {
+  // An exception while a report or a failure is being printed (a console
+  // that faults, say): printing again could fault again, forever. The
+  // failure funnel's end instead: wipe, reset.
+  if (!fail::begin_exception_report()) fail::wipe_and_reset();
   const uint64_t esr = read_esr_el1();
   const uint64_t elr = read_elr_el1();
   const uint64_t far = read_far_el1();

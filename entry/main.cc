@@ -2,6 +2,7 @@
 // console, the PSCI conduit and the payload, verify the payload, then hand the
 // VM over. Data flows one way: entry -> (memory, hvc) -> verify -> fdt -> dice
 // -> jump; the DT rebuild and DICE arrive with their own issues.
+#include <board/board.h>
 #include <board/layout.h>
 
 #include <cstddef>
@@ -20,9 +21,7 @@
 #include "dice/config.h"
 #include "dice/dice.h"
 #include "dice/pvmfw.h"
-#include "fdt/output.h"
-#include "fdt/tree.h"
-#include "fdt/validate.h"
+#include "fdt/sanitize.h"
 #include "hvc/kvm.h"
 #include "hvc/psci.h"
 #include "hvc/smccc.h"
@@ -103,6 +102,9 @@ verify::VerifiedPayload verify_payload(const fdt::VmPlatform& platform) {
 }
 
 
+// The board the device-tree path is given (fdt/ knows none of its own).
+constexpr const board::Board& kBoard = board::kQemuVirt;
+
 // Kernel-range refusals are INVALID_PAYLOAD and initrd ones INVALID_RAMDISK
 // (AOSP's reasons); everything else about the tree is INVALID_FDT.
 Reason reason_for(fdt::ValidateError e) {
@@ -120,6 +122,18 @@ Reason reason_for(fdt::ValidateError e) {
     default:
       return Reason::kInvalidFdt;
   }
+}
+
+// A refusal of the device-tree path (fdt/sanitize.h), by its step: "NAME" for
+// the read, "NAME: description" for the validation, "rebuild: NAME".
+[[noreturn]] void device_tree_failed(fdt::SanitizeError e) {
+  if (auto v = e.validate_error()) {
+    fail::boot_failed(reason_for(*v), "%s: %s", fdt::to_string(e), fdt::describe(e));
+  }
+  if (e.step() == fdt::Step::kRebuild) {
+    fail::boot_failed(Reason::kInvalidFdt, "rebuild: %s", fdt::to_string(e));
+  }
+  fail::boot_failed(Reason::kInvalidFdt, "%s", fdt::to_string(e));
 }
 
 // The ledger of this boot's memory (memory/tracker.h): who owns which part of
@@ -229,15 +243,13 @@ size_t derive_vm_layer(const verify::VerifiedPayload& verified,
   return *written;
 }
 
-// The guest's device tree: the firmware's template with the validated values
-// (fdt/output.h), built behind the input in the DT window, then moved to the
+// The guest's device tree: fdt::rebuild (the firmware's template with the
+// validated values, the handover page reserved, strict boot) with this
+// boot's options, the payload's debuggability and seeds from the entropy
+// source; built behind the input in the DT window, then moved to the
 // window's start over the input, whose bytes are zeroed. Returns its size.
-size_t rebuild_device_tree(const fdt::Tree& input, const fdt::VmPlatform& platform,
-                           bool debuggable) {
-  fdt::OutputOptions options;
-  options.dice_handover = {BOARD_HANDOVER_BASE, BOARD_HANDOVER_SIZE};
+size_t rebuild_device_tree(const fdt::Accepted& input, fdt::Options options, bool debuggable) {
   options.debuggable = debuggable;
-  options.strict_boot = true;
   uint64_t kaslr = 0;
   std::array<std::byte, 32> rng_seed{};
   if (entropy::fill(reinterpret_cast<uint8_t*>(&kaslr), sizeof(kaslr)) &&
@@ -245,17 +257,17 @@ size_t rebuild_device_tree(const fdt::Tree& input, const fdt::VmPlatform& platfo
     options.kaslr_seed = kaslr;
     options.rng_seed = rng_seed;
   }
-  const uint64_t in_end = (BOARD_DT_BASE + input.size() + kPage - 1) & ~(kPage - 1);
-  std::span<std::byte> out(reinterpret_cast<std::byte*>(in_end),
-                           BOARD_DT_BASE + BOARD_DT_MAX_SIZE - in_end);
-  auto built = fdt::build_output(fdt::platform_template(), platform, options, out);
+  const uint64_t dt_base = kBoard.dt_window.base;
+  const uint64_t in_end = (dt_base + input.tree.size() + kPage - 1) & ~(kPage - 1);
+  std::span<std::byte> out(reinterpret_cast<std::byte*>(in_end), kBoard.dt_window.end() - in_end);
+  auto built = fdt::rebuild(input, kBoard, options, out);
   base::secure_wipe(&kaslr, sizeof(kaslr));
   base::secure_wipe(rng_seed.data(), rng_seed.size());
-  if (!built) fail::boot_failed(Reason::kInvalidFdt, "rebuild: %s", fdt::to_string(built.error()));
-  auto* window = reinterpret_cast<std::byte*>(BOARD_DT_BASE);
+  if (!built) device_tree_failed(built.error());
+  auto* window = reinterpret_cast<std::byte*>(dt_base);
   memmove(window, out.data(), *built);
-  memset(window + *built, 0, in_end + *built - (BOARD_DT_BASE + *built));
-  mmu::clean_to_poc(BOARD_DT_BASE, in_end + *built - BOARD_DT_BASE);
+  memset(window + *built, 0, in_end + *built - (dt_base + *built));
+  mmu::clean_to_poc(dt_base, in_end + *built - dt_base);
   return *built;
 }
 
@@ -392,16 +404,21 @@ extern "C" [[noreturn]] void pvmfw_main(uint64_t dt_arg, uint64_t el) {
     fail::boot_failed(Reason::kInvalidFdt, "device tree at %#lx, outside the DT window %#x",
                       dt_addr, BOARD_DT_BASE);
   }
-  std::span<const std::byte> window(reinterpret_cast<const std::byte*>(dt_addr), BOARD_DT_MAX_SIZE);
-  auto tree = fdt::Tree::open(window);
-  if (!tree) fail::boot_failed(Reason::kInvalidFdt, "%s", fdt::to_string(tree.error()));
+  std::span<const std::byte> window(reinterpret_cast<const std::byte*>(dt_addr),
+                                    kBoard.dt_window.size);
   // pvmfw at EL1 on this board calls the hypervisor (HVC); the tree must say so.
   const auto conduit = hvc::Conduit::kHvc;
-  auto platform = fdt::validate_platform(*tree, fdt::board_limits(fdt::PsciMethod::kHvc));
-  if (!platform) {
-    fail::boot_failed(reason_for(platform.error()), "%s: %s", fdt::to_string(platform.error()),
-                      fdt::describe(platform.error()));
-  }
+  // This boot's device-tree options: pvmfw's defaults (fdt::Options{}, which
+  // `pvm fdt sanitize` starts from too) and the conduit; the rebuild adds the
+  // payload's debuggability and the seeds.
+  fdt::Options dt_options;
+  dt_options.conduit = fdt::PsciMethod::kHvc;
+  // Read and validate (fdt/sanitize.h); the rebuild comes after DICE.
+  const auto accepted = fdt::accept(window, kBoard, dt_options);
+  if (!accepted) device_tree_failed(accepted.error());
+  // Views into the DT window, which stays as it is until the rebuild.
+  const fdt::Tree* const tree = &accepted->tree;
+  const fdt::VmPlatform* const platform = &accepted->platform;
   fail::set_conduit(conduit);
 
   if (platform->stdout_uart) {
@@ -512,7 +529,11 @@ extern "C" [[noreturn]] void pvmfw_main(uint64_t dt_arg, uint64_t el) {
 #endif
   console::print("pvmfw: DICE: VM layer derived, handover %zu bytes at %#x\n", handover_size,
                  BOARD_HANDOVER_BASE);
-  const size_t dt_size = rebuild_device_tree(*tree, *platform, verified.debug_initrd);
+#if PVMFW_TEST_HOOKS
+  // A refusal with every DICE secret of the boot live (tests/qemu/dice_boot.py).
+  if (g_test_hook == "fail-after-dice") fail::boot_failed(Reason::kTestHook, "after DICE");
+#endif
+  const size_t dt_size = rebuild_device_tree(*accepted, dt_options, verified.debug_initrd);
   console::print("pvmfw: device tree rebuilt from the template: %zu bytes at %#x\n", dt_size,
                  BOARD_DT_BASE);
 

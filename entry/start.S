@@ -111,17 +111,19 @@ wrong_el:
   adr_l x0, msg_el_2
   cmp x20, #3
   b.eq early_fail_noreset
+/* The failure funnel's end, as for every other refusal (entry/jump.S):
+ * wipe what pvmfw maps writable (the config window may already hold the
+ * previous stage's CDIs), then PSCI SYSTEM_RESET through HVC at EL1, SMC at
+ * EL2. */
 early_fail:
   bl early_puts
-  ldr x0, =0x84000009          /* PSCI SYSTEM_RESET */
-  mrs x1, CurrentEL
-  ubfx x1, x1, #2, #2
-  cmp x1, #1
-  b.eq 1f
-  smc #0
-  b pvmfw_halt
-1:hvc #0
-  b pvmfw_halt
+  mrs x0, CurrentEL
+  ubfx x0, x0, #2, #2
+  cmp x0, #1
+  cset x0, ne                  /* x0 = 1: SMC */
+  ldr x1, =BOARD_EARLY_UART
+  b pvmfw_wipe_and_reset
+/* EL3 has no PSCI implementation to call: say so and halt. */
 early_fail_noreset:
   bl early_puts
   b pvmfw_halt

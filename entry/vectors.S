@@ -3,7 +3,8 @@
  * 2 KiB aligned). pvmfw expects no exception at all: every entry saves the
  * registers on a dedicated exception stack (so a stack overflow into the guard
  * page is still reported) and calls pvmfw_exception(kind, frame), which prints
- * the dump and the reason and resets the VM. Nothing here returns.
+ * the dump and the reason, then the failure funnel wipes pvmfw's RAM (this
+ * frame included) and resets the VM. Nothing here returns.
  *
  * Frame layout (struct ExceptionFrame in exceptions.cc): x0..x30, sp.
  */

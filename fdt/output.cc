@@ -93,8 +93,8 @@ std::span<const std::byte> as_bytes(std::string_view s) {
 
 // "<prefix>@<addr in lowercase hex>" (DTSpec 2.2.1.1: the unit address is
 // reg's first address) into `buf`, NUL-terminated; returns its length.
-// `prefix` is one of this file's constants; a longer one is cut so that
-// prefix, '@', 16 digits and the NUL fit.
+// `prefix` is a template node's name or one of this file's constants; a
+// longer one is cut so that prefix, '@', 16 digits and the NUL fit.
 size_t unit_name(std::span<char, 48> buf, std::string_view prefix, uint64_t addr) {
   size_t n = 0;
   for (char ch : prefix.substr(0, buf.size() - 1 - 16 - 1)) buf[n++] = ch;
@@ -150,8 +150,8 @@ inline constexpr size_t kMaxSets = kMaxAvfProps;
 // What the rebuild does with one template node.
 struct Edit {
   bool keep = true;
-  std::string_view prefix;  // non-empty: renamed "<prefix>@<unit>"
-  uint64_t unit = 0;
+  // Set: the node is renamed "<its template name>@<unit>".
+  std::optional<uint64_t> unit;
   // Added ones appear in this order, before the template's properties.
   std::array<Set, kMaxSets> sets;
   size_t set_count = 0;
@@ -237,44 +237,56 @@ enum class Kind : uint8_t {
   kUntrusted,
 };
 
-// Whether `name` is `want` (or, with `prefix`, starts with it).
-bool name_is(std::string_view name, std::string_view want, bool prefix = false) {
-  if (name.size() < want.size() || (!prefix && name.size() != want.size())) return false;
+// Whether `name` is `want`.
+bool name_is(std::string_view name, std::string_view want) {
+  if (name.size() != want.size()) return false;
   for (size_t i = 0; i < want.size(); ++i) {
     if (name[i] != want[i]) return false;
   }
   return true;
 }
 
-// The kind of a template subnode named `name` of a `parent` node.
-Kind classify(Kind parent, std::string_view name) {
+// A node's name without its unit address (DTSpec 2.2.1: node-name@unit-address).
+std::string_view node_name(std::string_view full) {
+  const size_t at = full.find('@');
+  return at == std::string_view::npos ? full : full.substr(0, at);
+}
+
+// The template's UART pattern, and /chosen/stdout-path's path to one of them.
+constexpr std::string_view kUartNode = "pl011"sv;
+constexpr std::string_view kStdoutPrefix = "/pl011"sv;
+static_assert(kStdoutPrefix.substr(1) == kUartNode);
+
+// The kind of a template subnode named `full` of a `parent` node: by its
+// name alone, never by its unit address (a placeholder the rebuild rewrites).
+Kind classify(Kind parent, std::string_view full) {
   struct Named {
     std::string_view name;
     Kind kind;
-    bool prefix;
   };
   static constexpr Named kRootNodes[] = {
-      {"virtio_mmio@"sv, Kind::kVirtio, true},  // most of the template
-      {"pl011@"sv, Kind::kUart, true},
-      {"chosen"sv, Kind::kChosen, false},
-      {"memory@40000000"sv, Kind::kMemory, false},
-      {"reserved-memory"sv, Kind::kReserved, false},
-      {"cpus"sv, Kind::kCpus, false},
-      {"psci"sv, Kind::kPsci, false},
-      {"timer"sv, Kind::kTimer, false},
-      {"intc@8000000"sv, Kind::kGic, false},
-      {"apb-pclk"sv, Kind::kClock, false},
-      {"pcie@10000000"sv, Kind::kPcie, false},
-      {"avf"sv, Kind::kAvf, false},
+      {"virtio_mmio"sv, Kind::kVirtio},  // most of the template
+      {kUartNode, Kind::kUart},
+      {"chosen"sv, Kind::kChosen},
+      {"memory"sv, Kind::kMemory},
+      {"reserved-memory"sv, Kind::kReserved},
+      {"cpus"sv, Kind::kCpus},
+      {"psci"sv, Kind::kPsci},
+      {"timer"sv, Kind::kTimer},
+      {"intc"sv, Kind::kGic},
+      {"apb-pclk"sv, Kind::kClock},
+      {"pcie"sv, Kind::kPcie},
+      {"avf"sv, Kind::kAvf},
   };
+  const std::string_view name = node_name(full);
   switch (parent) {
     case Kind::kRoot:
       for (const Named& n : kRootNodes) {
-        if (name_is(name, n.name, n.prefix)) return n.kind;
+        if (name_is(name, n.name)) return n.kind;
       }
       return Kind::kCopy;
     case Kind::kReserved:
-      if (name_is(name, "dice@40000000"sv)) return Kind::kDice;
+      if (name_is(name, "dice"sv)) return Kind::kDice;
       if (name_is(name, "restricted_dma_reserved"sv)) return Kind::kPool;
       return Kind::kCopy;
     case Kind::kCpus:
@@ -300,13 +312,11 @@ Result edit(const Inputs& in, Kind kind, size_t index, Edit& e) {
     case Kind::kCpus:
       break;
     case Kind::kMemory:
-      e.prefix = "memory"sv;
       e.unit = v.memory[0].base;
       add(cells("reg"sv, 4 * v.memory.size(),
                 [](const Inputs& i, Out& out, size_t) { write_ranges(out, i.v.memory.span()); }));
       break;
     case Kind::kDice:
-      e.prefix = "dice"sv;
       e.unit = o.dice_handover.base;
       add(cells("reg"sv, 4, [](const Inputs& i, Out& out, size_t) {
         write_ranges(out, std::span(&i.o.dice_handover, 1));
@@ -316,7 +326,6 @@ Result edit(const Inputs& in, Kind kind, size_t index, Edit& e) {
       if (!v.swiotlb) {
         e.keep = false;
       } else if (v.swiotlb->reg) {
-        e.prefix = "restricted_dma_reserved"sv;
         e.unit = v.swiotlb->reg->base;
         add(cells("reg"sv, 4, [](const Inputs& i, Out& out, size_t) {
           write_ranges(out, std::span(&*i.v.swiotlb->reg, 1));
@@ -339,7 +348,6 @@ Result edit(const Inputs& in, Kind kind, size_t index, Edit& e) {
         e.keep = false;
         break;
       }
-      e.prefix = "cpu"sv;
       e.unit = v.cpus[index].mpidr;
       add(string("compatible"sv, v.cpus[index].compatible));
       add(cells(
@@ -364,7 +372,6 @@ Result edit(const Inputs& in, Kind kind, size_t index, Edit& e) {
       break;
     case Kind::kGic: {
       const Gic& g = v.gic;
-      e.prefix = "intc"sv;
       e.unit = g.distributor.base;
       if (g.version == GicVersion::kV2) {
         add(cells("reg"sv, 8, [](const Inputs& i, Out& out, size_t) {
@@ -393,7 +400,6 @@ Result edit(const Inputs& in, Kind kind, size_t index, Edit& e) {
         e.keep = false;
         break;
       }
-      e.prefix = "pl011"sv;
       e.unit = v.uarts[index].reg.base;
       add(cells(
           "interrupts"sv, 3,
@@ -410,7 +416,6 @@ Result edit(const Inputs& in, Kind kind, size_t index, Edit& e) {
         e.keep = false;
         break;
       }
-      e.prefix = "virtio_mmio"sv;
       e.unit = v.virtio[index].reg.base;
       // With a DMA pool, every device does its DMA through it (memory-region,
       // Linux bindings/reserved-memory/shared-dma-pool.yaml).
@@ -434,7 +439,6 @@ Result edit(const Inputs& in, Kind kind, size_t index, Edit& e) {
         break;
       }
       const Pci& pci = *v.pci;
-      e.prefix = "pcie"sv;
       e.unit = pci.ecam.base;
       // Entry: child unit address (3), pin, GIC phandle, (the template GIC
       // has #address-cells = 0), SPI specifier (3).
@@ -765,8 +769,8 @@ class Rebuild {
 
     const char* name = tn.name;
     std::array<char, 48> renamed;
-    if (!e.prefix.empty()) {
-      unit_name(renamed, e.prefix, e.unit);
+    if (e.unit) {
+      unit_name(renamed, node_name(tn.name), *e.unit);
       name = renamed.data();
     }
     if (auto r = ok(fdt_begin_node(out_, name)); !r) return r;
@@ -841,6 +845,22 @@ const char* to_string(BuildError e) {
   return "OUTPUT_UNKNOWN";
 }
 
+const char* describe(BuildError e) {
+  switch (e) {
+    case BuildError::kBadTemplate:
+      return "the firmware's template is not a device tree libfdt can read";
+    case BuildError::kNoSpace:
+      return "the rebuilt tree does not fit the room left for it";
+    case BuildError::kBadRngSeed:
+      return "the rng-seed is not 32 to 64 bytes";
+    case BuildError::kBadHandover:
+      return "the DICE handover page is outside RAM or overlaps the payload";
+    case BuildError::kInconsistent:
+      return "the template or the platform is not what the rebuild expects (a firmware bug)";
+  }
+  return "unknown rebuild error";
+}
+
 std::expected<size_t, BuildError> build_output(std::span<const std::byte> template_dtb,
                                                const VmPlatform& platform,
                                                const OutputOptions& options,
@@ -878,7 +898,7 @@ std::expected<size_t, BuildError> build_output(std::span<const std::byte> templa
   if (platform.stdout_uart) {
     // As the UART's node is named.
     in.stdout_len =
-        unit_name(in.stdout_path, "/pl011", platform.uarts[*platform.stdout_uart].reg.base);
+        unit_name(in.stdout_path, kStdoutPrefix, platform.uarts[*platform.stdout_uart].reg.base);
   }
 
   const size_t first = std::min(out.size(), kFirstAttempt);

@@ -1,7 +1,5 @@
 #include "fdt/validate.h"
 
-#include <board/layout.h>
-
 #include <iterator>
 #include <utility>
 
@@ -11,7 +9,6 @@ namespace fdt {
 
 using namespace std::literals;
 
-static_assert(kMaxTreeSize == BOARD_DT_MAX_SIZE, "Tree::open's size limit is the DT window");
 // validate_platform() returns it by value on the firmware's 48 KiB stack.
 static_assert(sizeof(VmPlatform) <= 4096, "VmPlatform must stay small");
 
@@ -25,11 +22,6 @@ constexpr uint32_t kMaxSpi = 987;              // INTID 32..1019 (Arm IHI 0069 2
 constexpr uint32_t kMaxPpi = 15;
 constexpr uint32_t kGicSpi = 0, kGicPpi = 1;
 constexpr uint32_t kEdgeRising = 1, kLevelHigh = 4, kLevelLow = 8;
-
-constexpr base::Range kBoardFirmware[] = {
-    {BOARD_DT_BASE, BOARD_DT_MAX_SIZE},
-    {BOARD_SCRATCH_BASE, BOARD_SCRATCH_SIZE},
-};
 
 // Compatible strings of the CPUs pvmfw passes on (Linux bindings/arm/cpus.yaml);
 // "arm,arm-v8" is what VMMs write for a host CPU.
@@ -830,15 +822,17 @@ std::expected<void, ValidateError> read_avf(Context& c) {
 
 }  // namespace
 
-Limits board_limits(PsciMethod conduit) {
+Limits board_limits(const board::Board& board, PsciMethod conduit) {
   Limits l;
-  l.ram_base = BOARD_RAM_BASE;
+  l.ram_base = board.ram_base;
   l.ram_limit = kMappableEnd;
-  l.max_ram_size = kMappableEnd - BOARD_RAM_BASE;
+  l.max_ram_size = board.ram_base < kMappableEnd ? kMappableEnd - board.ram_base : 0;
   l.max_cpus = kMaxCpus;
-  l.device_window = base::Range{BOARD_DEVICE_BASE, BOARD_DEVICE_END - BOARD_DEVICE_BASE};
+  l.device_window = board.device_window;
   l.high_limit = kHighLimit;
-  l.firmware = kBoardFirmware;
+  // The DT window and pvmfw's RAM window (its config and handover inside).
+  l.firmware.push(board.dt_window);
+  l.firmware.push(board.scratch);
   l.psci = conduit;
   return l;
 }

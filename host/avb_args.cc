@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <set>
 
+#include "cli.h"  // parse_hex
+
 namespace pvm {
 namespace {
 
@@ -36,8 +38,6 @@ const std::vector<OptionSpec<KeygenArgs>>& keygen_options() {
          a.bits = *bits;
          return {};
        }},
-      {"--help", false, [](KeygenArgs& a, std::string_view) { a.help = true; return ok(); }},
-      {"-h", false, [](KeygenArgs& a, std::string_view) { a.help = true; return ok(); }},
   };
   return table;
 }
@@ -47,8 +47,6 @@ const std::vector<OptionSpec<KeygenArgs>>& keygen_options() {
 const std::vector<OptionSpec<KeyExportArgs>>& key_options() {
   static const std::vector<OptionSpec<KeyExportArgs>> table = {
       {"--out", true, [](KeyExportArgs& a, std::string_view v) { a.out = v; return ok(); }},
-      {"--help", false, [](KeyExportArgs& a, std::string_view) { a.help = true; return ok(); }},
-      {"-h", false, [](KeyExportArgs& a, std::string_view) { a.help = true; return ok(); }},
   };
   return table;
 }
@@ -106,8 +104,6 @@ std::vector<SignOption> common_sign_options() {
          return {};
        }},
       {"--output", true, [](SignArgs& a, std::string_view v) { a.output = v; return ok(); }},
-      {"--help", false, [](SignArgs& a, std::string_view) { a.help = true; return ok(); }},
-      {"-h", false, [](SignArgs& a, std::string_view) { a.help = true; return ok(); }},
   };
 }
 
@@ -161,47 +157,15 @@ const std::vector<OptionSpec<VerifyArgs>>& verify_options() {
          return {};
        }},
       {"--json", false, [](VerifyArgs& a, std::string_view) { a.json = true; return ok(); }},
-      {"--help", false, [](VerifyArgs& a, std::string_view) { a.help = true; return ok(); }},
-      {"-h", false, [](VerifyArgs& a, std::string_view) { a.help = true; return ok(); }},
   };
   return table;
 }
 
 }  // namespace
 
-std::optional<std::vector<uint8_t>> parse_hex(std::string_view text) {
-  if (text.size() % 2 != 0) return std::nullopt;
-  auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  std::vector<uint8_t> out;
-  out.reserve(text.size() / 2);
-  for (size_t i = 0; i < text.size(); i += 2) {
-    int high = nibble(text[i]);
-    int low = nibble(text[i + 1]);
-    if (high < 0 || low < 0) return std::nullopt;
-    out.push_back(static_cast<uint8_t>(high << 4 | low));
-  }
-  return out;
-}
-
-std::string to_hex(std::span<const uint8_t> bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (uint8_t byte : bytes) {
-    out.push_back(kDigits[byte >> 4]);
-    out.push_back(kDigits[byte & 0xf]);
-  }
-  return out;
-}
-
 std::expected<KeygenArgs, ArgError> parse_keygen_args(std::span<const std::string_view> args) {
   KeygenArgs out;
-  if (auto parsed = parse_options<KeygenArgs>(args, keygen_options(), out); !parsed) {
+  if (auto parsed = parse_args<KeygenArgs>(args, keygen_options(), out); !parsed) {
     return std::unexpected(parsed.error());
   }
   if (out.help) return out;
@@ -213,7 +177,8 @@ std::expected<KeygenArgs, ArgError> parse_keygen_args(std::span<const std::strin
 
 std::expected<KeyExportArgs, ArgError> parse_key_args(std::span<const std::string_view> args) {
   KeyExportArgs out;
-  if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
+  // The verb comes first ("key export ..."), or a request for help.
+  if (!args.empty() && is_help_option(args[0])) {
     out.help = true;
     return out;
   }
@@ -224,7 +189,7 @@ std::expected<KeyExportArgs, ArgError> parse_key_args(std::span<const std::strin
     a.key = v;
     return {};
   };
-  if (auto parsed = parse_options<KeyExportArgs>(args.subspan(1), key_options(), out, positional);
+  if (auto parsed = parse_args<KeyExportArgs>(args.subspan(1), key_options(), out, positional);
       !parsed) {
     return std::unexpected(parsed.error());
   }
@@ -243,7 +208,7 @@ std::expected<SignArgs, ArgError> parse_sign_args(std::span<const std::string_vi
     args = args.subspan(1);
   }
   const auto& table = out.vbmeta_image ? vbmeta_sign_options() : footer_sign_options();
-  if (auto parsed = parse_options<SignArgs>(args, table, out); !parsed) {
+  if (auto parsed = parse_args<SignArgs>(args, table, out); !parsed) {
     return std::unexpected(parsed.error());
   }
   if (out.help) return out;
@@ -285,7 +250,7 @@ std::expected<SignArgs, ArgError> parse_sign_args(std::span<const std::string_vi
 
 std::expected<VerifyArgs, ArgError> parse_verify_args(std::span<const std::string_view> args) {
   VerifyArgs out;
-  if (auto parsed = parse_options<VerifyArgs>(args, verify_options(), out); !parsed) {
+  if (auto parsed = parse_args<VerifyArgs>(args, verify_options(), out); !parsed) {
     return std::unexpected(parsed.error());
   }
   if (out.help) return out;
@@ -342,9 +307,9 @@ output is byte-identical to avbtool 1.3.0's for the same key and salts.
   --image F              the image to sign; changed in place unless --output
   --partition-size N     make the result exactly N bytes (a multiple of 4096;
                          an error if image and vbmeta do not fit). Default:
-                         the smallest that fits, round_up(image, 4096) +
-                         round_up(vbmeta, 4096) + 4096 (avbtool's
-                         --dynamic_partition_size)
+                         round_up(image + 64 KiB + 4 KiB, 4096), room for the
+                         largest vbmeta libavb reads and the footer block
+                         (avbtool's --dynamic_partition_size)
   --salt HEX             salt of the image's descriptor (default: random, as
                          long as the digest)
   --rollback-index N     vbmeta rollback index (default: 0)

@@ -1,8 +1,9 @@
 // Command-line options of `pvm keygen`, `pvm key export`, `pvm sign` and
-// `pvm verify` (see pvm.cc for what they do).
+// `pvm verify` (see cmd_avb.h for what they do).
 //
 // Callers may rely on: parsing is pure (no file system); a parsed value has
-// every required option and no conflicting ones, unless `help` is set.
+// every required option and no conflicting ones, unless `help` is set
+// (--help or -h: cli_options.h).
 #pragma once
 
 #include <cstdint>
@@ -84,10 +85,6 @@ std::string_view keygen_usage();
 std::string_view key_usage();
 std::string_view sign_usage();
 std::string_view verify_usage();
-
-// Lowercase or uppercase hex, an even number of digits ("" is no bytes).
-std::optional<std::vector<uint8_t>> parse_hex(std::string_view text);
-std::string to_hex(std::span<const uint8_t> bytes);
 
 // Largest --partition-size accepted (the whole partition is built in memory).
 inline constexpr uint64_t kMaxPartitionSize = uint64_t{4} << 30;

@@ -309,6 +309,10 @@ uint64_t min_partition_size(uint64_t image_size, uint64_t vbmeta_size) {
   return round_up(image_size, kBlockSize) + round_up(vbmeta_size, kBlockSize) + kBlockSize;
 }
 
+uint64_t dynamic_partition_size(uint64_t image_size) {
+  return round_up(image_size + kMaxVbmetaSize + kMaxFooterSize, kBlockSize);
+}
+
 std::expected<std::vector<uint8_t>, SignError> add_hash_footer(std::span<const uint8_t> image,
                                                                FooterSpec spec) {
   image = strip_hash_footer(image);
@@ -321,8 +325,10 @@ std::expected<std::vector<uint8_t>, SignError> add_hash_footer(std::span<const u
   auto vbmeta = make_vbmeta_image(spec.vbmeta);
   if (!vbmeta) return std::unexpected(vbmeta.error());
 
+  // Without a size the vbmeta always fits: make_vbmeta_image refuses one
+  // above kMaxVbmetaSize.
   const uint64_t needed = min_partition_size(image.size(), vbmeta->size());
-  const uint64_t size = spec.partition_size.value_or(needed);
+  const uint64_t size = spec.partition_size.value_or(dynamic_partition_size(image.size()));
   if (needed > size) {
     return sign_error(SignErrc::kDoesNotFit, "needs " + std::to_string(needed) + " bytes, have " +
                                                  std::to_string(size));

@@ -1,8 +1,8 @@
 // Writes AVB vbmeta images and hash footers byte-for-byte as AOSP avbtool 1.3.0
 // does (`make_vbmeta_image`, `add_hash_footer`).
 //
-// Format: libavb avb_vbmeta_image.h, avb_footer.h, avb_hash_descriptor.h,
-// avb_property_descriptor.h (summary: ../shared/reference/avb-format.md).
+// Format: libavb 1.3.0 avb_vbmeta_image.h, avb_footer.h, avb_hash_descriptor.h,
+// avb_property_descriptor.h; sizes and defaults: avbtool 1.3.0.
 // Callers may rely on: the same inputs (key, salts, images) always give the
 // same bytes; nothing here reads files or draws random numbers (salts are
 // the caller's); descriptor order is avbtool's: the image's own hash
@@ -42,6 +42,8 @@ unsigned key_bits(Algorithm algorithm);
 inline constexpr uint64_t kBlockSize = 4096;
 inline constexpr uint64_t kFooterSize = 64;
 inline constexpr uint64_t kMaxVbmetaSize = uint64_t{64} * 1024;  // libavb reads at most this from a footer
+// The room avbtool keeps for the AvbFooter: one block (avbtool MAX_FOOTER_SIZE).
+inline constexpr uint64_t kMaxFooterSize = 4096;
 inline constexpr char kReleaseString[] = "avbtool 1.3.0";
 
 enum class SignErrc {
@@ -113,9 +115,8 @@ struct FooterSpec {
   std::string partition_name;
   HashAlgorithm hash_algorithm = HashAlgorithm::kSha256;
   std::vector<uint8_t> salt;
-  // The result's exact size (a multiple of kBlockSize). Without it, the
-  // smallest that fits: round_up(image, 4096) + round_up(vbmeta, 4096) + 4096
-  // (avbtool --dynamic_partition_size).
+  // The result's exact size (a multiple of kBlockSize). Without it,
+  // dynamic_partition_size(image size), as avbtool --dynamic_partition_size.
   std::optional<uint64_t> partition_size;
   VbmetaSpec vbmeta;  // `descriptors` gets the image's own hash descriptor first
 };
@@ -126,7 +127,13 @@ struct FooterSpec {
     std::span<const uint8_t> image, FooterSpec spec);
 
 // The smallest partition that holds `image_size` bytes and `vbmeta_size`
-// bytes of vbmeta under avbtool's layout.
+// bytes of vbmeta under avbtool's layout (what an explicit size must reach).
 uint64_t min_partition_size(uint64_t image_size, uint64_t vbmeta_size);
+
+// The partition size avbtool add_hash_footer --dynamic_partition_size
+// chooses: round_up(image_size + kMaxVbmetaSize + kMaxFooterSize, kBlockSize),
+// room for the largest vbmeta libavb reads whatever this one's size.
+// `image_size` is without any footer the image had.
+uint64_t dynamic_partition_size(uint64_t image_size);
 
 }  // namespace pvm::avb

@@ -2,7 +2,10 @@
 //
 // Callers may rely on: parsing is pure (no file system, no environment);
 // "--opt VALUE" and "--opt=VALUE" are the same; a flag given a value
-// ("--flag=x") is an error; numbers are decimal only, without sign or suffix.
+// ("--flag=x") is an error; numbers are decimal only, without sign or suffix;
+// "--help" and "-h" are understood by the parser itself (tables need not
+// list them) and reported as Parsed::kHelp once every word has parsed, so
+// a bad option is reported even next to --help.
 #pragma once
 
 #include <charconv>
@@ -42,9 +45,14 @@ inline std::unexpected<ArgError> arg_error(ArgErrc code, std::string_view option
   return std::unexpected(ArgError{code, std::string(option)});
 }
 
-// Hex text (either case) of exactly out.size() bytes into `out`; false (with
-// `out` partly written) on anything else.
-[[nodiscard]] bool hex_to_bytes(std::string_view text, std::span<uint8_t> out);
+// What a parse found besides the options it applied.
+enum class Parsed {
+  kOptions,  // options only: go on
+  kHelp,     // --help or -h was among them: print the usage, exit 0
+};
+
+// "--help" or "-h": for commands whose first word picks a verb.
+constexpr bool is_help_option(std::string_view word) { return word == "--help" || word == "-h"; }
 
 // `text` as a decimal number in [min, max].
 template <typename T>
@@ -90,11 +98,12 @@ ApplyFn<Args> set_flag(bool Args::*field) {
 // Parses `words` against `table` into `out`. Words not starting with '-' go to
 // `positional` (kUnexpectedArgument when there is none). With `rest`, the
 // words after "--" are appended to it; without, "--" is an unknown option.
+// "--help" and "-h" give kHelp unless `table` has an option of that name.
 template <typename Args>
-[[nodiscard]] std::expected<void, ArgError> parse_options(
-    std::span<const std::string_view> words, std::span<const OptionSpec<Args>> table,
-    Args& out, const ApplyFn<Args>& positional = {},
-    std::vector<std::string>* rest = nullptr) {
+[[nodiscard]] std::expected<Parsed, ArgError> parse_options(
+    std::span<const std::string_view> words, std::span<const OptionSpec<Args>> table, Args& out,
+    const ApplyFn<Args>& positional = {}, std::vector<std::string>* rest = nullptr) {
+  bool help = false;
   for (size_t i = 0; i < words.size(); ++i) {
     std::string_view word = words[i];
     if (word == "--" && rest != nullptr) {
@@ -103,7 +112,9 @@ template <typename Args>
     }
     if (!word.starts_with('-') || word == "-") {
       if (!positional) return arg_error(ArgErrc::kUnexpectedArgument, word);
-      if (auto applied = positional(out, word); !applied) return applied;
+      if (auto applied = positional(out, word); !applied) {
+        return std::unexpected(applied.error());
+      }
       continue;
     }
     std::string_view name = word;
@@ -115,6 +126,11 @@ template <typename Args>
     const OptionSpec<Args>* option = nullptr;
     for (const OptionSpec<Args>& candidate : table) {
       if (candidate.name == name) option = &candidate;
+    }
+    if (option == nullptr && is_help_option(name)) {
+      if (inline_value) return arg_error(ArgErrc::kUnexpectedArgument, word);
+      help = true;
+      continue;
     }
     if (option == nullptr) return arg_error(ArgErrc::kUnknownOption, name);
     std::string_view value;
@@ -129,8 +145,24 @@ template <typename Args>
     } else if (inline_value) {
       return arg_error(ArgErrc::kUnexpectedArgument, word);
     }
-    if (auto applied = option->apply(out, value); !applied) return applied;
+    if (auto applied = option->apply(out, value); !applied) {
+      return std::unexpected(applied.error());
+    }
   }
+  return help ? Parsed::kHelp : Parsed::kOptions;
+}
+
+// parse_options for an Args with a `bool help` member, set when --help or -h
+// was given (the caller then skips its checks for required options).
+template <typename Args>
+[[nodiscard]] std::expected<void, ArgError> parse_args(std::span<const std::string_view> words,
+                                                       std::span<const OptionSpec<Args>> table,
+                                                       Args& out,
+                                                       const ApplyFn<Args>& positional = {},
+                                                       std::vector<std::string>* rest = nullptr) {
+  auto parsed = parse_options<Args>(words, table, out, positional, rest);
+  if (!parsed) return std::unexpected(parsed.error());
+  out.help = *parsed == Parsed::kHelp;
   return {};
 }
 

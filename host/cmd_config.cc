@@ -11,22 +11,18 @@
 #include <board/layout.h>
 #include <dice/config.h>
 
+#include "cli.h"
 #include "cli_options.h"
 #include "cmd_dice.h"
 #include "file_io.h"
-#include "verify_report.h"  // json_string
 
 namespace pvm {
 namespace {
 
 namespace fs = std::filesystem;
 
-constexpr int kExitOk = 0;
-constexpr int kExitFailed = 1;
-constexpr int kExitUsage = 2;
-
 // The appended blob starts at the next 4 KiB boundary after the image
-// (pvmfw-aosp.md "Appended configuration").
+// (where AOSP pvmfw looks for its appended configuration data).
 constexpr uint64_t kConfigAlignment = 4096;
 // Nothing the blob holds comes near this; it bounds what is read.
 constexpr uint64_t kMaxBlobInput = BOARD_IMAGE_MAX_SIZE;
@@ -73,20 +69,11 @@ std::span<const OptionSpec<ConfigArgs>> config_options() {
          a.version = dice::ConfigVersion{1, *minor};
          return {};
        }},
-      {"--out", true,
-       store(&ConfigArgs::out)},
-      {"--out-dir", true,
-       store(&ConfigArgs::out_dir)},
-      {"--firmware", true,
-       store(&ConfigArgs::firmware)},
-      {"--config", true,
-       store(&ConfigArgs::config)},
-      {"--json", false,
-       set_flag(&ConfigArgs::json)},
-      {"--help", false,
-       set_flag(&ConfigArgs::help)},
-      {"-h", false,
-       set_flag(&ConfigArgs::help)},
+      {"--out", true, store(&ConfigArgs::out)},
+      {"--out-dir", true, store(&ConfigArgs::out_dir)},
+      {"--firmware", true, store(&ConfigArgs::firmware)},
+      {"--config", true, store(&ConfigArgs::config)},
+      {"--json", false, set_flag(&ConfigArgs::json)},
   };
   return kOptions;
 }
@@ -102,7 +89,7 @@ std::expected<ConfigArgs, ArgError> parse_config_args(std::span<const std::strin
     }
     return {};
   };
-  if (auto parsed = parse_options<ConfigArgs>(words, config_options(), a, positional); !parsed) {
+  if (auto parsed = parse_args<ConfigArgs>(words, config_options(), a, positional); !parsed) {
     return std::unexpected(parsed.error());
   }
   if (a.help) return a;
@@ -130,17 +117,6 @@ std::expected<ConfigArgs, ArgError> parse_config_args(std::span<const std::strin
   return a;
 }
 
-void complain(const std::string& text) {
-  std::fflush(stdout);
-  std::fprintf(stderr, "pvm: %s\n", text.c_str());
-}
-
-int usage_error(const std::string& message) {
-  complain(message);
-  std::fprintf(stderr, "pvm: see `pvm config --help`\n");
-  return kExitUsage;
-}
-
 // The file name `unpack --out-dir` gives an entry.
 std::string entry_file_name(dice::ConfigEntry e) {
   switch (e) {
@@ -158,52 +134,55 @@ std::string entry_file_name(dice::ConfigEntry e) {
   return "entry.bin";
 }
 
-int pack(const ConfigArgs& a) {
+// "error: NAME: PATH is not a valid pvmfw config", NAME as dice/config.h names it.
+int refuse_blob(const Io& io, dice::ConfigError error, const std::string& path) {
+  io.error_line(std::string("error: ") + dice::to_string(error) + ": " + path +
+                " is not a valid pvmfw config");
+  return kExitFailed;
+}
+
+int pack(const Io& io, const ConfigArgs& a) {
   std::array<std::vector<uint8_t>, dice::kConfigEntries> contents;
   dice::ConfigSpec spec;
   for (size_t i = 0; i < dice::kConfigEntries; ++i) {
     if (!a.entries[i]) continue;
     auto bytes = read_file(*a.entries[i], kMaxBlobInput);
-    if (!bytes) return usage_error(*a.entries[i] + ": " + to_string(bytes.error()));
-    if (bytes->empty()) return usage_error(*a.entries[i] + ": empty (an empty entry is absent)");
+    if (!bytes) return io.usage_error("config", *a.entries[i] + ": " + to_string(bytes.error()));
+    if (bytes->empty())
+      return io.usage_error("config", *a.entries[i] + ": empty (an empty entry is absent)");
     contents[i] = std::move(*bytes);
     spec.entries[i] = std::as_bytes(std::span(contents[i]));
   }
   spec.version = a.version.value_or(dice::minimal_config_version(spec));
   auto size = dice::write_config(spec, {});
   if (!size) {
-    return usage_error(std::string("config: ") + dice::to_string(size.error()) +
-                       " (an entry the version 1." + std::to_string(spec.version.minor) +
-                       " has no slot for?)");
+    return io.usage_error("config", std::string("config: ") + dice::to_string(size.error()) +
+                                        " (an entry the version 1." +
+                                        std::to_string(spec.version.minor) + " has no slot for?)");
   }
   std::vector<uint8_t> blob(*size);
   if (auto written = dice::write_config(spec, std::as_writable_bytes(std::span(blob))); !written) {
-    complain(std::string("config: ") + dice::to_string(written.error()));
-    return kExitFailed;
+    return io.fail(std::string("config: ") + dice::to_string(written.error()));
   }
   if (auto w = write_private_file(*a.out, blob); !w) {
-    complain(*a.out + ": " + to_string(w.error()));
-    return kExitFailed;
+    return io.fail(*a.out + ": " + to_string(w.error()));
   }
-  std::printf("pvm: wrote config v1.%u (%zu bytes) to %s\n", spec.version.minor, blob.size(),
-              a.out->c_str());
+  std::fprintf(io.out, "pvm: wrote config v1.%u (%zu bytes) to %s\n", spec.version.minor,
+               blob.size(), a.out->c_str());
   return kExitOk;
 }
 
-int unpack(const ConfigArgs& a) {
+int unpack(const Io& io, const ConfigArgs& a) {
   const std::string& path = a.files[0];
   auto bytes = read_file(path, kMaxBlobInput);
-  if (!bytes) return usage_error(path + ": " + to_string(bytes.error()));
+  if (!bytes) return io.usage_error("config", path + ": " + to_string(bytes.error()));
   auto config = dice::parse_config(std::as_bytes(std::span(*bytes)));
   if (!config) {
     if (a.json) {
-      std::printf("{\"result\":\"error\",\"error\":%s}\n",
-                  json_string(dice::to_string(config.error())).c_str());
+      io.say("{\"result\":\"error\",\"error\":" + json_string(dice::to_string(config.error())) +
+             "}");
     }
-    std::fflush(stdout);
-    std::fprintf(stderr, "error: %s: %s is not a valid pvmfw config\n",
-                 dice::to_string(config.error()), path.c_str());
-    return kExitFailed;
+    return refuse_blob(io, config.error(), path);
   }
   if (a.out_dir) {
     std::error_code ec;
@@ -214,8 +193,7 @@ int unpack(const ConfigArgs& a) {
           fs::path(*a.out_dir) / entry_file_name(static_cast<dice::ConfigEntry>(i));
       const auto* data = reinterpret_cast<const uint8_t*>(config->entries[i]->data());
       if (auto w = write_private_file(out, std::span(data, config->entries[i]->size())); !w) {
-        complain(out.string() + ": " + to_string(w.error()));
-        return kExitFailed;
+        return io.fail(out.string() + ": " + to_string(w.error()));
       }
     }
   }
@@ -234,68 +212,60 @@ int unpack(const ConfigArgs& a) {
               ",\"size\":" + std::to_string(config->ranges[i].size) + "}";
     }
     json += "}}";
-    std::printf("%s\n", json.c_str());
+    std::fprintf(io.out, "%s\n", json.c_str());
     return kExitOk;
   }
-  std::printf("pvmfw config v1.%u%s, %u bytes\n", config->version.minor,
-              config->version.minor != config->parsed_minor ? " (read as 1.3)" : "",
-              config->total_size);
+  std::fprintf(io.out, "pvmfw config v1.%u%s, %u bytes\n", config->version.minor,
+               config->version.minor != config->parsed_minor ? " (read as 1.3)" : "",
+               config->total_size);
   for (size_t i = 0; i < count; ++i) {
     const char* name = dice::to_string(static_cast<dice::ConfigEntry>(i));
     if (config->entries[i]) {
-      std::printf("  %-16s offset %6u  size %6u\n", name, config->ranges[i].offset,
-                  config->ranges[i].size);
+      std::fprintf(io.out, "  %-16s offset %6u  size %6u\n", name, config->ranges[i].offset,
+                   config->ranges[i].size);
     } else {
-      std::printf("  %-16s absent\n", name);
+      std::fprintf(io.out, "  %-16s absent\n", name);
     }
   }
   return kExitOk;
 }
 
-int append(const ConfigArgs& a) {
+int append(const Io& io, const ConfigArgs& a) {
   auto firmware = read_file(*a.firmware, BOARD_IMAGE_MAX_SIZE);
-  if (!firmware) return usage_error(*a.firmware + ": " + to_string(firmware.error()));
+  if (!firmware) return io.usage_error("config", *a.firmware + ": " + to_string(firmware.error()));
   auto blob = read_file(*a.config, BOARD_IMAGE_MAX_SIZE);
-  if (!blob) return usage_error(*a.config + ": " + to_string(blob.error()));
+  if (!blob) return io.usage_error("config", *a.config + ": " + to_string(blob.error()));
   auto config = dice::parse_config(std::as_bytes(std::span(*blob)));
-  if (!config) {
-    std::fflush(stdout);
-    std::fprintf(stderr, "error: %s: %s is not a valid pvmfw config\n",
-                 dice::to_string(config.error()), a.config->c_str());
-    return kExitFailed;
-  }
+  if (!config) return refuse_blob(io, config.error(), *a.config);
   const uint64_t offset =
       (firmware->size() + kConfigAlignment - 1) / kConfigAlignment * kConfigAlignment;
   if (offset + blob->size() > BOARD_IMAGE_MAX_SIZE) {
-    complain("firmware (" + std::to_string(firmware->size()) + " bytes, padded to " +
-             std::to_string(offset) + ") + config (" + std::to_string(blob->size()) +
-             " bytes) exceeds the " + std::to_string(BOARD_IMAGE_MAX_SIZE) + "-byte image limit");
-    return kExitFailed;
+    return io.fail("firmware (" + std::to_string(firmware->size()) + " bytes, padded to " +
+                   std::to_string(offset) + ") + config (" + std::to_string(blob->size()) +
+                   " bytes) exceeds the " + std::to_string(BOARD_IMAGE_MAX_SIZE) +
+                   "-byte image limit");
   }
   std::vector<uint8_t> image = std::move(*firmware);
   image.resize(offset, 0);
   image.insert(image.end(), blob->begin(), blob->end());
   if (auto w = write_private_file(*a.out, image); !w) {
-    complain(*a.out + ": " + to_string(w.error()));
-    return kExitFailed;
+    return io.fail(*a.out + ": " + to_string(w.error()));
   }
-  std::printf("pvm: wrote %s: firmware, config at offset 0x%llx (%zu bytes), %zu bytes in all\n",
-              a.out->c_str(), static_cast<unsigned long long>(offset), blob->size(), image.size());
+  std::fprintf(io.out,
+               "pvm: wrote %s: firmware, config at offset 0x%llx (%zu bytes), %zu bytes in all\n",
+               a.out->c_str(), static_cast<unsigned long long>(offset), blob->size(), image.size());
   return kExitOk;
 }
 
 }  // namespace
 
-int cmd_config(std::span<const std::string_view> words) {
+int cmd_config(const Io& io, std::span<const std::string_view> words) {
   auto args = parse_config_args(words);
-  if (!args) return usage_error(to_string(args.error()));
-  if (args->help) {
-    std::fputs(std::string(config_usage()).c_str(), stdout);
-    return kExitOk;
-  }
-  if (args->verb == "pack") return pack(*args);
-  if (args->verb == "unpack") return unpack(*args);
-  return append(*args);
+  if (!args) return io.usage_error("config", to_string(args.error()));
+  if (args->help) return io.help(config_usage());
+  if (args->verb == "pack") return pack(io, *args);
+  if (args->verb == "unpack") return unpack(io, *args);
+  return append(io, *args);
 }
 
 std::string_view config_usage() {

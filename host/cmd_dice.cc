@@ -16,66 +16,26 @@
 #include <verify/verify.h>
 
 #include "avb_crypto.h"  // random_bytes, SecretBytes
+#include "cli.h"
 #include "cli_options.h"
+#include "cmd_avb.h"  // verify_payload_files
 #include "file_io.h"
 #include "instance.h"
-#include "verify_report.h"  // failure_line, json_string
 
 namespace pvm {
 namespace {
 
 namespace fs = std::filesystem;
 
-constexpr int kExitOk = 0;
-constexpr int kExitFailed = 1;
-constexpr int kExitUsage = 2;
-
 // Payload files are bounded as `pvm verify` bounds them.
 constexpr uint64_t kMaxInput = uint64_t{1} << 30;
 
 using Result = std::expected<void, ArgError>;
 
-void complain(const std::string& text) {
-  std::fflush(stdout);
-  std::fprintf(stderr, "pvm: %s\n", text.c_str());
-}
-
-int usage_error(std::string_view command, const std::string& message) {
-  complain(message);
-  std::fprintf(stderr, "pvm: see `pvm %.*s --help`\n", static_cast<int>(command.size()),
-               command.data());
-  return kExitUsage;
-}
-
-// "error: NAME: detail" on stderr; the --json form on stdout.
-int refuse(bool json, const char* name, const std::string& detail, std::string extra_json = "") {
-  if (json) {
-    std::printf("{\"result\":\"error\",\"error\":%s,\"detail\":%s%s}\n", json_string(name).c_str(),
-                json_string(detail).c_str(), extra_json.c_str());
-  }
-  std::fflush(stdout);
-  std::fprintf(stderr, "error: %s: %s\n", name, detail.c_str());
-  return kExitFailed;
-}
-
-std::string hex(std::span<const uint8_t> bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string s;
-  s.reserve(2 * bytes.size());
-  for (uint8_t b : bytes) {
-    s += kDigits[b >> 4];
-    s += kDigits[b & 0xf];
-  }
-  return s;
-}
-
-std::string hex(dice::Bytes bytes) {
-  return hex(std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
-}
-
 // Hex text (either case) to bytes, wiped when they die (CDIs pass here).
-std::expected<avb::SecretBytes, ArgError> parse_hex(std::string_view option, std::string_view text,
-                                                    std::optional<size_t> size) {
+std::expected<avb::SecretBytes, ArgError> parse_secret_hex(std::string_view option,
+                                                           std::string_view text,
+                                                           std::optional<size_t> size) {
   if (text.size() % 2 != 0 || (size && text.size() != 2 * *size)) {
     return arg_error(ArgErrc::kBadValue, option);
   }
@@ -100,13 +60,14 @@ struct DeriveArgs {
   std::optional<std::string> out;
   std::string profile_name;
   bool json = false;
+  bool help = false;
 };
 
 template <typename Member>
 OptionSpec<DeriveArgs> hex_option(std::string_view name, Member member,
                                   std::optional<size_t> size) {
   return {name, true, [name, member, size](DeriveArgs& a, std::string_view v) -> Result {
-            auto bytes = parse_hex(name, v, size);
+            auto bytes = parse_secret_hex(name, v, size);
             if (!bytes) return std::unexpected(bytes.error());
             if (a.*member) return arg_error(ArgErrc::kConflict, name);
             a.*member = std::move(*bytes);
@@ -132,19 +93,16 @@ std::expected<DeriveArgs, ArgError> parse_derive_args(std::span<const std::strin
          a.mode = *mode;
          return {};
        }},
-      {"--handover", true,
-       store(&DeriveArgs::handover)},
-      {"--out", true,
-       store(&DeriveArgs::out)},
-      {"--profile-name", true,
-       store(&DeriveArgs::profile_name)},
-      {"--json", false,
-       set_flag(&DeriveArgs::json)},
+      {"--handover", true, store(&DeriveArgs::handover)},
+      {"--out", true, store(&DeriveArgs::out)},
+      {"--profile-name", true, store(&DeriveArgs::profile_name)},
+      {"--json", false, set_flag(&DeriveArgs::json)},
   };
   DeriveArgs a;
-  if (auto parsed = parse_options<DeriveArgs>(words, table, a); !parsed) {
+  if (auto parsed = parse_args<DeriveArgs>(words, table, a); !parsed) {
     return std::unexpected(parsed.error());
   }
+  if (a.help) return a;
   if (a.handover) {
     if (a.cdi_attest || a.cdi_seal) return arg_error(ArgErrc::kConflict, "--handover");
   } else {
@@ -173,9 +131,10 @@ dice::Bytes as_bytes_of(const std::optional<avb::SecretBytes>& b) {
   return std::as_bytes(b->bytes());
 }
 
-int dice_derive(std::span<const std::string_view> words) {
+int dice_derive(const Io& io, std::span<const std::string_view> words) {
   auto args = parse_derive_args(words);
-  if (!args) return usage_error("dice", to_string(args.error()));
+  if (!args) return io.usage_error("dice", to_string(args.error()));
+  if (args->help) return io.help(dice_usage());
   DeriveArgs& a = *args;
 
   dice::InputValues in;
@@ -199,11 +158,11 @@ int dice_derive(std::span<const std::string_view> words) {
   std::optional<dice::Bytes> chain;
   if (a.handover) {
     auto bytes = read_file(*a.handover, dice::kHandoverRegionSize * 16);
-    if (!bytes) return usage_error("dice", *a.handover + ": " + to_string(bytes.error()));
+    if (!bytes) return io.usage_error("dice", *a.handover + ": " + to_string(bytes.error()));
     handover_bytes.emplace(std::move(*bytes));
     auto h = dice::parse_handover(std::as_bytes(handover_bytes->bytes()));
     if (!h)
-      return refuse(a.json, dice::to_string(h.error()), *a.handover + ": not a valid handover");
+      return io.refuse(a.json, dice::to_string(h.error()), *a.handover + ": not a valid handover");
     std::copy(h->cdi_attest.begin(), h->cdi_attest.end(), attest.data());
     std::copy(h->cdi_seal.begin(), h->cdi_seal.end(), seal.data());
     chain = h->chain;
@@ -216,25 +175,24 @@ int dice_derive(std::span<const std::string_view> words) {
   if (auto r = dice::derive_next_cdis(attest.span(), seal.span(), in, next_attest.span(),
                                       next_seal.span());
       !r) {
-    return refuse(a.json, dice::to_string(r.error()), "derivation failed");
+    return io.refuse(a.json, dice::to_string(r.error()), "derivation failed");
   }
   if (a.out) {
     avb::SecretBytes out(dice::kHandoverRegionSize);
     auto n =
         dice::main_flow(attest.span(), seal.span(), chain, in, dice::CertOptions{a.profile_name},
                         std::as_writable_bytes(out.bytes()));
-    if (!n) return refuse(a.json, dice::to_string(n.error()), "the new handover");
+    if (!n) return io.refuse(a.json, dice::to_string(n.error()), "the new handover");
     if (auto w = write_private_file(*a.out, out.bytes().first(*n)); !w) {
-      complain(*a.out + ": " + to_string(w.error()));
-      return kExitFailed;
+      return io.fail(*a.out + ": " + to_string(w.error()));
     }
   }
-  const std::string attest_hex = hex(next_attest.span()), seal_hex = hex(next_seal.span());
+  const std::string attest_hex = to_hex(next_attest.span()), seal_hex = to_hex(next_seal.span());
   if (a.json) {
-    std::printf("{\"cdi_attest\":\"%s\",\"cdi_seal\":\"%s\"}\n", attest_hex.c_str(),
-                seal_hex.c_str());
+    std::fprintf(io.out, "{\"cdi_attest\":\"%s\",\"cdi_seal\":\"%s\"}\n", attest_hex.c_str(),
+                 seal_hex.c_str());
   } else {
-    std::printf("cdi_attest %s\ncdi_seal %s\n", attest_hex.c_str(), seal_hex.c_str());
+    std::fprintf(io.out, "cdi_attest %s\ncdi_seal %s\n", attest_hex.c_str(), seal_hex.c_str());
   }
   return kExitOk;
 }
@@ -242,29 +200,20 @@ int dice_derive(std::span<const std::string_view> words) {
 // ---- dice expect -----------------------------------------------------------------------
 
 struct ExpectArgs {
-  std::string kernel, key;
+  std::string kernel, key;  // required
   std::optional<std::string> initrd, vbmeta;
   std::optional<std::vector<uint8_t>> instance_id;
   std::optional<std::string> instance;
   bool json = false;
+  bool help = false;
 };
 
-int dice_expect(std::span<const std::string_view> words) {
+CliResult<ExpectArgs> parse_expect_args(std::span<const std::string_view> words) {
   static const std::vector<OptionSpec<ExpectArgs>> table = {
-      {"--kernel", true,
-       [](ExpectArgs& a, std::string_view v) -> Result {
-         a.kernel = v;
-         return {};
-       }},
-      {"--key", true,
-       [](ExpectArgs& a, std::string_view v) -> Result {
-         a.key = v;
-         return {};
-       }},
-      {"--initrd", true,
-       store(&ExpectArgs::initrd)},
-      {"--vbmeta", true,
-       store(&ExpectArgs::vbmeta)},
+      {"--kernel", true, store(&ExpectArgs::kernel)},
+      {"--key", true, store(&ExpectArgs::key)},
+      {"--initrd", true, store(&ExpectArgs::initrd)},
+      {"--vbmeta", true, store(&ExpectArgs::vbmeta)},
       {"--instance-id", true,
        [](ExpectArgs& a, std::string_view v) -> Result {
          std::vector<uint8_t> id(dice::pvmfw::kInstanceIdSize);
@@ -272,98 +221,100 @@ int dice_expect(std::span<const std::string_view> words) {
          a.instance_id = std::move(id);
          return {};
        }},
-      {"--instance", true,
-       store(&ExpectArgs::instance)},
-      {"--json", false,
-       set_flag(&ExpectArgs::json)},
+      {"--instance", true, store(&ExpectArgs::instance)},
+      {"--json", false, set_flag(&ExpectArgs::json)},
   };
   ExpectArgs a;
-  if (auto parsed = parse_options<ExpectArgs>(words, table, a); !parsed) {
-    return usage_error("dice", to_string(parsed.error()));
+  if (auto parsed = parse_args<ExpectArgs>(words, table, a); !parsed) {
+    return usage_failure(to_string(parsed.error()));
   }
-  if (a.kernel.empty()) return usage_error("dice", "--kernel: required");
-  if (a.key.empty()) return usage_error("dice", "--key: required");
-  if (a.instance && a.instance_id) return usage_error("dice", "--instance: conflicts with --instance-id");
+  if (a.help) return a;
+  if (a.kernel.empty()) return usage_failure("--kernel: required");
+  if (a.key.empty()) return usage_failure("--key: required");
+  if (a.instance && a.instance_id) return usage_failure("--instance: conflicts with --instance-id");
   if (a.instance) {
     auto instance = load_instance(*a.instance, /*create=*/false);
-    if (!instance) return usage_error("dice", instance.error());
+    if (!instance) return usage_failure(instance.error());
     a.instance_id = std::move(instance->id);
   }
+  return a;
+}
 
-  auto key = read_file(a.key, kMaxInput);
-  if (!key) return usage_error("dice", a.key + ": " + to_string(key.error()));
-  auto kernel = read_file(a.kernel, kMaxInput);
-  if (!kernel) return usage_error("dice", a.kernel + ": " + to_string(kernel.error()));
-  std::optional<std::vector<uint8_t>> initrd, vbmeta;
-  for (auto [path, bytes] : {std::pair{&a.initrd, &initrd}, std::pair{&a.vbmeta, &vbmeta}}) {
-    if (!*path) continue;
-    auto loaded = read_file(**path, kMaxInput);
-    if (!loaded) return usage_error("dice", **path + ": " + to_string(loaded.error()));
-    *bytes = std::move(*loaded);
-  }
-  verify::PayloadInputs inputs{
-      .kernel = std::as_bytes(std::span(*kernel)),
-      .initrd = std::nullopt,
-      .vbmeta = std::nullopt,
-      .trusted_public_key = std::as_bytes(std::span(*key)),
-      .stored_rollback_index = 0,
-  };
-  if (initrd) inputs.initrd = std::as_bytes(std::span(*initrd));
-  if (vbmeta) inputs.vbmeta = std::as_bytes(std::span(*vbmeta));
-  auto verified = verify::verify_payload(inputs);
-  if (!verified) {
-    if (a.json) std::printf("%s\n", failure_json(verified.error()).c_str());
-    std::fflush(stdout);
-    std::fprintf(stderr, "%s\n", failure_line(verified.error()).c_str());
-    return kExitFailed;
-  }
+// The DICE inputs pvmfw derives the VM's CDIs with, as pvmfw computes them
+// from the verified payload, with the same code (dice/pvmfw.h make_inputs,
+// set_instance); `descriptor` holds the config descriptor.
+struct ExpectedInputs {
+  dice::pvmfw::Measurements measurements;
+  std::array<std::byte, dice::pvmfw::kMaxConfigDescriptorSize> descriptor{};
+  dice::InputValues in;
+};
 
-  // What pvmfw computes from the verified payload, with the same code
-  // (dice/pvmfw.h make_inputs, set_instance).
+std::expected<void, std::string> expected_inputs(
+    const VerifiedFiles& verified, const std::optional<std::vector<uint8_t>>& instance_id,
+    ExpectedInputs& out) {
   auto digest = [](const verify::PartitionDigest& d) {
     return std::as_bytes(std::span(d.bytes).first(d.size));
   };
-  dice::pvmfw::Measurements m;
-  m.kernel_digest = digest(verified->kernel);
-  if (verified->initrd) m.initrd_digest = digest(*verified->initrd);
-  m.avb_public_key = std::as_bytes(std::span(*key));
-  m.debug = verified->debug_initrd;
-  m.security_version = verified->rollback_index;
-  if (a.instance_id) {
-    if (!dice::pvmfw::set_instance(m, std::as_bytes(std::span(*a.instance_id)))) {
-      return refuse(a.json, "INTERNAL", "computing the instance hash failed");
-    }
+  dice::pvmfw::Measurements& m = out.measurements;
+  m.kernel_digest = digest(verified.payload.kernel);
+  if (verified.payload.initrd) m.initrd_digest = digest(*verified.payload.initrd);
+  m.avb_public_key = std::as_bytes(std::span(verified.key));
+  m.debug = verified.payload.debug_initrd;
+  m.security_version = verified.payload.rollback_index;
+  if (instance_id && !dice::pvmfw::set_instance(m, std::as_bytes(std::span(*instance_id)))) {
+    return std::unexpected("computing the instance hash failed");
   }
-  std::array<std::byte, dice::pvmfw::kMaxConfigDescriptorSize> descriptor_buf{};
-  dice::InputValues in;
-  if (!dice::pvmfw::make_inputs(m, descriptor_buf, in)) {
-    return refuse(a.json, "INTERNAL", "computing the DICE inputs failed");
+  if (!dice::pvmfw::make_inputs(m, out.descriptor, out.in)) {
+    return std::unexpected("computing the DICE inputs failed");
   }
-  const std::string descriptor = hex(in.config_descriptor);
+  return {};
+}
+
+void print_expected(const Io& io, const ExpectedInputs& e, uint64_t rollback_index,
+                    bool with_instance, bool json) {
+  const dice::InputValues& in = e.in;
+  const std::string descriptor = to_hex(in.config_descriptor);
   // Without an instance id pvmfw refuses to boot (NO_INSTANCE_ID): no hidden.
-  const std::string hidden = a.instance_id ? hex(in.hidden) : "";
-  if (a.json) {
+  const std::string hidden = with_instance ? to_hex(in.hidden) : "";
+  const std::string instance_hash = with_instance ? to_hex(*e.measurements.instance_hash) : "";
+  if (json) {
     const std::string instance_json =
-        a.instance_id ? ",\"instance_hash\":\"" + hex(*m.instance_hash) + "\",\"hidden\":\"" +
-                            hidden + "\""
+        with_instance ? ",\"instance_hash\":\"" + instance_hash + "\",\"hidden\":\"" + hidden + "\""
                       : "";
-    std::printf(
+    std::fprintf(
+        io.out,
         "{\"result\":\"ok\",\"code_hash\":\"%s\",\"authority_hash\":\"%s\","
         "\"config_descriptor\":\"%s\",\"mode\":%u,\"mode_name\":%s,\"security_version\":%llu%s}\n",
-        hex(in.code_hash).c_str(), hex(in.authority_hash).c_str(), descriptor.c_str(),
+        to_hex(in.code_hash).c_str(), to_hex(in.authority_hash).c_str(), descriptor.c_str(),
         static_cast<unsigned>(in.mode), json_string(dice::to_string(in.mode)).c_str(),
-        static_cast<unsigned long long>(verified->rollback_index), instance_json.c_str());
-  } else {
-    std::printf(
-        "code_hash %s\nauthority_hash %s\nconfig_descriptor %s\nmode %u (%s)\n"
-        "security_version %llu\n",
-        hex(in.code_hash).c_str(), hex(in.authority_hash).c_str(), descriptor.c_str(),
-        static_cast<unsigned>(in.mode), dice::to_string(in.mode),
-        static_cast<unsigned long long>(verified->rollback_index));
-    if (a.instance_id) {
-      std::printf("instance_hash %s\nhidden %s\n", hex(*m.instance_hash).c_str(), hidden.c_str());
-    }
+        static_cast<unsigned long long>(rollback_index), instance_json.c_str());
+    return;
   }
+  std::fprintf(io.out,
+               "code_hash %s\nauthority_hash %s\nconfig_descriptor %s\nmode %u (%s)\n"
+               "security_version %llu\n",
+               to_hex(in.code_hash).c_str(), to_hex(in.authority_hash).c_str(), descriptor.c_str(),
+               static_cast<unsigned>(in.mode), dice::to_string(in.mode),
+               static_cast<unsigned long long>(rollback_index));
+  if (with_instance) {
+    std::fprintf(io.out, "instance_hash %s\nhidden %s\n", instance_hash.c_str(), hidden.c_str());
+  }
+}
+
+int dice_expect(const Io& io, std::span<const std::string_view> words) {
+  auto args = parse_expect_args(words);
+  if (!args) return io.report("dice", args.error());
+  if (args->help) return io.help(dice_usage());
+  const PayloadFiles files{args->key, args->kernel, args->initrd, args->vbmeta};
+  auto verified =
+      verify_payload_files(io, files, kMaxInput, /*stored_rollback_index=*/0, args->json);
+  if (!verified) return io.report("dice", verified.error());
+  ExpectedInputs expected;
+  if (auto made = expected_inputs(*verified, args->instance_id, expected); !made) {
+    return io.refuse(args->json, "INTERNAL", made.error());
+  }
+  print_expected(io, expected, verified->payload.rollback_index, args->instance_id.has_value(),
+                 args->json);
   return kExitOk;
 }
 
@@ -371,7 +322,7 @@ int dice_expect(std::span<const std::string_view> words) {
 
 std::string json_opt_hex(const char* name, const std::optional<dice::Bytes>& b) {
   if (!b) return "";
-  return std::string(",\"") + name + "\":\"" + hex(*b) + "\"";
+  return std::string(",\"") + name + "\":\"" + to_hex(*b) + "\"";
 }
 
 std::string certificate_json(const dice::Certificate& c) {
@@ -384,16 +335,16 @@ std::string certificate_json(const dice::Certificate& c) {
        json_opt_hex("key_usage", c.key_usage);
   if (c.mode) j += ",\"mode\":" + std::to_string(*c.mode);
   if (c.profile_name) j += ",\"profile_name\":" + json_string(*c.profile_name);
-  j += ",\"subject_public_key\":\"" + hex(c.subject_public_key) + "\"}";
+  j += ",\"subject_public_key\":\"" + to_hex(c.subject_public_key) + "\"}";
   return j;
 }
 
-void print_certificate(size_t index, const dice::Certificate& c) {
-  std::printf("certificate %zu (signature verified):\n", index);
-  std::printf("  issuer   %.*s\n  subject  %.*s\n", static_cast<int>(c.issuer.size()),
-              c.issuer.data(), static_cast<int>(c.subject.size()), c.subject.data());
-  auto line = [](const char* name, const std::optional<dice::Bytes>& b) {
-    if (b) std::printf("  %-22s %s\n", name, hex(*b).c_str());
+void print_certificate(const Io& io, size_t index, const dice::Certificate& c) {
+  std::fprintf(io.out, "certificate %zu (signature verified):\n", index);
+  std::fprintf(io.out, "  issuer   %.*s\n  subject  %.*s\n", static_cast<int>(c.issuer.size()),
+               c.issuer.data(), static_cast<int>(c.subject.size()), c.subject.data());
+  auto line = [&io](const char* name, const std::optional<dice::Bytes>& b) {
+    if (b) std::fprintf(io.out, "  %-22s %s\n", name, to_hex(*b).c_str());
   };
   line("code_hash", c.code_hash);
   line("code_descriptor", c.code_descriptor);
@@ -402,43 +353,48 @@ void print_certificate(size_t index, const dice::Certificate& c) {
   line("authority_hash", c.authority_hash);
   line("authority_descriptor", c.authority_descriptor);
   if (c.mode) {
-    std::printf("  %-22s %u (%s)\n", "mode", *c.mode,
-                *c.mode <= 3 ? dice::to_string(static_cast<dice::Mode>(*c.mode)) : "unknown");
+    std::fprintf(io.out, "  %-22s %u (%s)\n", "mode", *c.mode,
+                 *c.mode <= 3 ? dice::to_string(static_cast<dice::Mode>(*c.mode)) : "unknown");
   }
   if (c.profile_name) {
-    std::printf("  %-22s %.*s\n", "profile_name", static_cast<int>(c.profile_name->size()),
-                c.profile_name->data());
+    std::fprintf(io.out, "  %-22s %.*s\n", "profile_name", static_cast<int>(c.profile_name->size()),
+                 c.profile_name->data());
   }
 }
 
-int dice_inspect(std::span<const std::string_view> words) {
+struct InspectArgs {
   std::vector<std::string> files;
   bool json = false;
-  static const std::vector<OptionSpec<bool>> table = {
-      {"--json", false,
-       [](bool& j, std::string_view) -> Result {
-         j = true;
-         return {};
-       }},
+  bool help = false;
+};
+
+int dice_inspect(const Io& io, std::span<const std::string_view> words) {
+  static const std::vector<OptionSpec<InspectArgs>> table = {
+      {"--json", false, set_flag(&InspectArgs::json)},
   };
-  auto positional = [&files](bool&, std::string_view v) -> Result {
-    files.emplace_back(v);
+  auto positional = [](InspectArgs& a, std::string_view v) -> Result {
+    a.files.emplace_back(v);
     return {};
   };
-  if (auto parsed = parse_options<bool>(words, table, json, positional); !parsed) {
-    return usage_error("dice", to_string(parsed.error()));
+  InspectArgs args;
+  if (auto parsed = parse_args<InspectArgs>(words, table, args, positional); !parsed) {
+    return io.usage_error("dice", to_string(parsed.error()));
   }
-  if (files.size() != 1) return usage_error("dice", "inspect takes one HANDOVER file");
+  if (args.help) return io.help(dice_usage());
+  const std::vector<std::string>& files = args.files;
+  const bool json = args.json;
+  if (files.size() != 1) return io.usage_error("dice", "inspect takes one HANDOVER file");
   auto bytes = read_file(files[0], dice::kHandoverRegionSize * 16);
-  if (!bytes) return usage_error("dice", files[0] + ": " + to_string(bytes.error()));
+  if (!bytes) return io.usage_error("dice", files[0] + ": " + to_string(bytes.error()));
   const avb::SecretBytes handover_bytes(std::move(*bytes));
   const dice::Bytes input = std::as_bytes(handover_bytes.bytes());
 
   auto h = dice::parse_handover(input);
-  if (!h) return refuse(json, dice::to_string(h.error()), files[0] + ": not a valid DICE handover");
+  if (!h)
+    return io.refuse(json, dice::to_string(h.error()), files[0] + ": not a valid DICE handover");
   if (!h->chain) {
-    return refuse(json, dice::to_string(dice::Error::kHandoverBadChain),
-                  "the handover has no DICE chain to verify");
+    return io.refuse(json, dice::to_string(dice::Error::kHandoverBadChain),
+                     "the handover has no DICE chain to verify");
   }
   auto count = dice::cbor::Reader(*h->chain).read_array();
   std::vector<dice::Certificate> views(count ? *count : 0);
@@ -447,42 +403,43 @@ int dice_inspect(std::span<const std::string_view> words) {
     const std::string where = chain.error().index == 0
                                   ? "the root key"
                                   : "certificate " + std::to_string(chain.error().index);
-    return refuse(json, dice::to_string(chain.error().error), where,
-                  ",\"index\":" + std::to_string(chain.error().index));
+    return io.refuse(json, dice::to_string(chain.error().error), where,
+                     ",\"index\":" + std::to_string(chain.error().index));
   }
   // The last certificate must certify the key CDI_Attest derives.
   dice::Secret<dice::kPrivateKeySize> priv;
   dice::PublicKey key{};
   if (!dice::derive_key_pair(h->cdi_attest, priv.span(), key) || key != chain->leaf) {
-    return refuse(json, dice::to_string(dice::Error::kCdiKeyMismatch),
-                  "the chain's last key is not CDI_Attest's",
-                  ",\"index\":" + std::to_string(chain->certificates));
+    return io.refuse(json, dice::to_string(dice::Error::kCdiKeyMismatch),
+                     "the chain's last key is not CDI_Attest's",
+                     ",\"index\":" + std::to_string(chain->certificates));
   }
   const size_t trailing = input.size() - h->size;
   if (json) {
     std::string j = "{\"result\":\"ok\",\"size\":" + std::to_string(h->size) +
                     ",\"trailing_bytes\":" + std::to_string(trailing) + ",\"cdi_attest\":\"" +
-                    hex(h->cdi_attest) + "\",\"cdi_seal\":\"" + hex(h->cdi_seal) +
-                    "\",\"root_public_key\":\"" + hex(chain->root) + "\",\"certificates\":[";
+                    to_hex(h->cdi_attest) + "\",\"cdi_seal\":\"" + to_hex(h->cdi_seal) +
+                    "\",\"root_public_key\":\"" + to_hex(chain->root) + "\",\"certificates\":[";
     for (size_t i = 0; i < chain->certificates; ++i) {
       if (i != 0) j += ",";
       j += certificate_json(views[i]);
     }
     j += "]}";
-    std::printf("%s\n", j.c_str());
+    std::fprintf(io.out, "%s\n", j.c_str());
     return kExitOk;
   }
-  std::printf(
-      "DICE handover, %zu bytes%s\n", h->size,
+  std::fprintf(
+      io.out, "DICE handover, %zu bytes%s\n", h->size,
       trailing ? (" (" + std::to_string(trailing) + " trailing bytes ignored)").c_str() : "");
-  std::printf("cdi_attest %s\ncdi_seal   %s\n", hex(h->cdi_attest).c_str(),
-              hex(h->cdi_seal).c_str());
-  std::printf("root key (P-256) x %s\n                 y %s\n",
-              hex(std::span(chain->root).first(32)).c_str(),
-              hex(std::span(chain->root).last(32)).c_str());
-  for (size_t i = 0; i < chain->certificates; ++i) print_certificate(i + 1, views[i]);
-  std::printf("chain verified: %zu certificate%s, the last one certifying CDI_Attest's key\n",
-              chain->certificates, chain->certificates == 1 ? "" : "s");
+  std::fprintf(io.out, "cdi_attest %s\ncdi_seal   %s\n", to_hex(h->cdi_attest).c_str(),
+               to_hex(h->cdi_seal).c_str());
+  std::fprintf(io.out, "root key (P-256) x %s\n                 y %s\n",
+               to_hex(std::span(chain->root).first(32)).c_str(),
+               to_hex(std::span(chain->root).last(32)).c_str());
+  for (size_t i = 0; i < chain->certificates; ++i) print_certificate(io, i + 1, views[i]);
+  std::fprintf(io.out,
+               "chain verified: %zu certificate%s, the last one certifying CDI_Attest's key\n",
+               chain->certificates, chain->certificates == 1 ? "" : "s");
   return kExitOk;
 }
 
@@ -509,79 +466,42 @@ std::expected<avb::SecretBytes, std::string> read_device_secret(const std::strin
 struct DeviceArgs {
   std::string verb;
   std::optional<std::string> out, secret;
+  bool help = false;
 };
 
-int cmd_device_impl(std::span<const std::string_view> words) {
-  static const std::vector<OptionSpec<DeviceArgs>> table = {
-      {"--out", true,
-       store(&DeviceArgs::out)},
-      {"--secret", true,
-       store(&DeviceArgs::secret)},
-  };
-  DeviceArgs a;
-  auto positional = [](DeviceArgs& args, std::string_view v) -> Result {
-    if (!args.verb.empty() || (v != "init" && v != "handover")) {
-      return arg_error(ArgErrc::kUnexpectedArgument, v);
-    }
-    args.verb = std::string(v);
-    return {};
-  };
-  if (auto parsed = parse_options<DeviceArgs>(words, table, a, positional); !parsed) {
-    return usage_error("device", to_string(parsed.error()));
+int device_init(const Io& io, const DeviceArgs& a) {
+  if (a.secret) return io.usage_error("device", "--secret: not for init (use --out)");
+  const fs::path path = a.out.value_or(default_device_secret_path());
+  if (fs::exists(path)) {
+    return io.fail(path.string() + " exists; a device keeps its secret (remove it to start over)");
   }
-  if (a.verb.empty()) return usage_error("device", "init or handover: required");
-
-  if (a.verb == "init") {
-    if (a.secret) return usage_error("device", "--secret: not for init (use --out)");
-    const fs::path path = a.out.value_or(default_device_secret_path());
-    if (fs::exists(path)) {
-      complain(path.string() + " exists; a device keeps its secret (remove it to start over)");
-      return kExitFailed;
-    }
-    std::error_code ec;
-    if (path.has_parent_path() && !fs::exists(path.parent_path())) {
-      fs::create_directories(path.parent_path(), ec);
-      if (!ec) fs::permissions(path.parent_path(), fs::perms::owner_all, ec);
-      if (ec) {
-        complain(path.parent_path().string() + ": " + ec.message());
-        return kExitFailed;
-      }
-    }
-    auto random = avb::random_bytes(dice::kCdiSize);
-    if (!random) {
-      complain(std::string("random: ") + to_string(random.error()));
-      return kExitFailed;
-    }
-    const avb::SecretBytes uds(std::move(*random));
-    if (auto w = write_new_private_file(path, uds.bytes()); !w) {
-      complain(path.string() + ": " + to_string(w.error()));
-      return kExitFailed;
-    }
-    std::printf("pvm: wrote a new 32-byte device secret to %s (mode 0600)\n", path.c_str());
-    return kExitOk;
+  std::error_code ec;
+  if (path.has_parent_path() && !fs::exists(path.parent_path())) {
+    fs::create_directories(path.parent_path(), ec);
+    if (!ec) fs::permissions(path.parent_path(), fs::perms::owner_all, ec);
+    if (ec) return io.fail(path.parent_path().string() + ": " + ec.message());
   }
-
-  if (!a.out) return usage_error("device", "--out: required for handover");
-  auto handover = device_previous_stage_handover(a.secret.value_or(default_device_secret_path()));
-  if (!handover) {
-    complain(handover.error());
-    return kExitFailed;
+  auto random = avb::random_bytes(dice::kCdiSize);
+  if (!random) return io.fail(std::string("random: ") + to_string(random.error()));
+  const avb::SecretBytes uds(std::move(*random));
+  if (auto w = write_new_private_file(path, uds.bytes()); !w) {
+    return io.fail(path.string() + ": " + to_string(w.error()));
   }
-  const avb::SecretBytes bytes(std::move(*handover));
-  if (auto w = write_private_file(*a.out, bytes.bytes()); !w) {
-    complain(*a.out + ": " + to_string(w.error()));
-    return kExitFailed;
-  }
-  std::printf("pvm: wrote the previous-stage DICE handover (%zu bytes) to %s\n",
-              bytes.bytes().size(), a.out->c_str());
+  io.say("pvm: wrote a new 32-byte device secret to " + path.string() + " (mode 0600)");
   return kExitOk;
 }
 
-bool wants_help(std::span<const std::string_view> words) {
-  for (std::string_view w : words) {
-    if (w == "--help" || w == "-h") return true;
+int device_handover(const Io& io, const DeviceArgs& a) {
+  if (!a.out) return io.usage_error("device", "--out: required for handover");
+  auto handover = device_previous_stage_handover(a.secret.value_or(default_device_secret_path()));
+  if (!handover) return io.fail(handover.error());
+  const avb::SecretBytes bytes(std::move(*handover));
+  if (auto w = write_private_file(*a.out, bytes.bytes()); !w) {
+    return io.fail(*a.out + ": " + to_string(w.error()));
   }
-  return false;
+  io.say("pvm: wrote the previous-stage DICE handover (" + std::to_string(bytes.bytes().size()) +
+         " bytes) to " + *a.out);
+  return kExitOk;
 }
 
 }  // namespace
@@ -603,24 +523,42 @@ std::expected<std::vector<uint8_t>, std::string> device_previous_stage_handover(
   return out;
 }
 
-int cmd_dice(std::span<const std::string_view> words) {
-  if (words.empty() || wants_help(words)) {
-    std::fputs(std::string(dice_usage()).c_str(), stdout);
-    return words.empty() ? kExitUsage : kExitOk;
+int cmd_dice(const Io& io, std::span<const std::string_view> words) {
+  if (words.empty()) {
+    io.print(dice_usage());
+    return kExitUsage;
   }
   const std::string_view verb = words[0];
-  if (verb == "derive") return dice_derive(words.subspan(1));
-  if (verb == "expect") return dice_expect(words.subspan(1));
-  if (verb == "inspect") return dice_inspect(words.subspan(1));
-  return usage_error("dice", "unknown verb '" + std::string(verb) + "'");
+  if (is_help_option(verb)) return io.help(dice_usage());
+  if (verb == "derive") return dice_derive(io, words.subspan(1));
+  if (verb == "expect") return dice_expect(io, words.subspan(1));
+  if (verb == "inspect") return dice_inspect(io, words.subspan(1));
+  return io.usage_error("dice", "unknown verb '" + std::string(verb) + "'");
 }
 
-int cmd_device(std::span<const std::string_view> words) {
-  if (words.empty() || wants_help(words)) {
-    std::fputs(std::string(device_usage()).c_str(), stdout);
-    return words.empty() ? kExitUsage : kExitOk;
+int cmd_device(const Io& io, std::span<const std::string_view> words) {
+  if (words.empty()) {
+    io.print(device_usage());
+    return kExitUsage;
   }
-  return cmd_device_impl(words);
+  static const std::vector<OptionSpec<DeviceArgs>> table = {
+      {"--out", true, store(&DeviceArgs::out)},
+      {"--secret", true, store(&DeviceArgs::secret)},
+  };
+  auto verb = [](DeviceArgs& a, std::string_view v) -> Result {
+    if (!a.verb.empty() || (v != "init" && v != "handover")) {
+      return arg_error(ArgErrc::kUnexpectedArgument, v);
+    }
+    a.verb = std::string(v);
+    return {};
+  };
+  DeviceArgs args;
+  if (auto parsed = parse_args<DeviceArgs>(words, table, args, verb); !parsed) {
+    return io.usage_error("device", to_string(parsed.error()));
+  }
+  if (args.help) return io.help(device_usage());
+  if (args.verb.empty()) return io.usage_error("device", "init or handover: required");
+  return args.verb == "init" ? device_init(io, args) : device_handover(io, args);
 }
 
 std::string_view dice_usage() {

@@ -5,33 +5,39 @@
 #include <string>
 #include <vector>
 
-#include <board/layout.h>
-#include <fdt/output.h>
-#include <fdt/tree.h>
-#include <fdt/validate.h>
+#include <board/board.h>
+#include <fdt/sanitize.h>
 
+#include "cli.h"  // parse_hex, json_string
 #include "cli_options.h"
 #include "file_io.h"
-#include "verify_report.h"  // json_string
 
 namespace pvm {
 namespace {
 
-constexpr int kExitOk = 0;
-constexpr int kExitFailed = 1;
-constexpr int kExitUsage = 2;
-
-// Where the report says the DICE handover goes (pvmfw decides at boot): the
-// last page of its scratch window, clear of where `pvm run` puts the kernel.
-constexpr base::Range kHandover{BOARD_SCRATCH_BASE + BOARD_SCRATCH_SIZE - 0x1000, 0x1000};
+// The board pvmfw is built for; the handover page is its (fdt::sanitize).
+constexpr const board::Board& kBoard = board::kQemuVirt;
 
 struct FdtArgs {
   std::vector<std::string> files;
   bool json = false;
-  bool debuggable = false;
-  fdt::PsciMethod psci = fdt::PsciMethod::kHvc;
+  // pvmfw's own defaults (fdt::Options{}): what the flags change, and only that.
+  fdt::Options options;
+  std::vector<std::byte> rng_seed;  // options.rng_seed views it
   bool help = false;
 };
+
+std::expected<std::vector<std::byte>, ArgError> hex_option(std::string_view option,
+                                                           std::string_view text, size_t min,
+                                                           size_t max) {
+  auto bytes = parse_hex(text);
+  if (!bytes || bytes->size() < min || bytes->size() > max) {
+    return arg_error(ArgErrc::kBadValue, option);
+  }
+  std::vector<std::byte> out(bytes->size());
+  for (size_t i = 0; i < out.size(); ++i) out[i] = std::byte((*bytes)[i]);
+  return out;
+}
 
 std::span<const OptionSpec<FdtArgs>> fdt_options() {
   auto ok = [] { return std::expected<void, ArgError>(); };
@@ -43,18 +49,36 @@ std::span<const OptionSpec<FdtArgs>> fdt_options() {
        }},
       {"--debuggable", false,
        [ok](FdtArgs& a, std::string_view) {
-         a.debuggable = true;
+         a.options.debuggable = true;
          return ok();
        }},
       {"--psci", true,
        [ok](FdtArgs& a, std::string_view v) -> std::expected<void, ArgError> {
          if (v == "hvc") {
-           a.psci = fdt::PsciMethod::kHvc;
+           a.options.conduit = fdt::PsciMethod::kHvc;
          } else if (v == "smc") {
-           a.psci = fdt::PsciMethod::kSmc;
+           a.options.conduit = fdt::PsciMethod::kSmc;
          } else {
            return arg_error(ArgErrc::kBadValue, "--psci");
          }
+         return ok();
+       }},
+      // The seeds as /chosen holds them: kaslr-seed 8 bytes (big-endian),
+      // rng-seed kMinRngSeed..kMaxRngSeed bytes.
+      {"--kaslr-seed", true,
+       [ok](FdtArgs& a, std::string_view v) -> std::expected<void, ArgError> {
+         auto bytes = hex_option("--kaslr-seed", v, 8, 8);
+         if (!bytes) return std::unexpected(bytes.error());
+         uint64_t seed = 0;
+         for (std::byte b : *bytes) seed = seed << 8 | std::to_integer<uint64_t>(b);
+         a.options.kaslr_seed = seed;
+         return ok();
+       }},
+      {"--rng-seed", true,
+       [ok](FdtArgs& a, std::string_view v) -> std::expected<void, ArgError> {
+         auto bytes = hex_option("--rng-seed", v, fdt::kMinRngSeed, fdt::kMaxRngSeed);
+         if (!bytes) return std::unexpected(bytes.error());
+         a.rng_seed = std::move(*bytes);
          return ok();
        }},
       {"--help", false,
@@ -76,12 +100,6 @@ int usage_error(std::string_view message) {
   std::fprintf(stderr, "pvm: %.*s\npvm: see `pvm fdt --help`\n", static_cast<int>(message.size()),
                message.data());
   return kExitUsage;
-}
-
-std::string hex(uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof(buf), "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
 }
 
 std::string span_text(const base::Range& r) { return hex(r.base) + "-" + hex(r.end()); }
@@ -122,7 +140,8 @@ std::string kept_bootargs(const fdt::VmPlatform& p, bool debuggable) {
   return n ? std::string(buf.data(), *n) : std::string();
 }
 
-std::string describe(const fdt::VmPlatform& p, bool debuggable, size_t out_size) {
+std::string describe(const fdt::VmPlatform& p, const fdt::Options& o, size_t out_size) {
+  const bool debuggable = o.debuggable;
   std::string s;
   auto line = [&](std::string_view key, const std::string& value) {
     s += std::string(key) + std::string(10 - key.size(), ' ') + value + "\n";
@@ -182,11 +201,20 @@ std::string describe(const fdt::VmPlatform& p, bool debuggable, size_t out_size)
   // Checked by pvmfw at boot, not by validation (dice/pvmfw.h set_instance).
   line("instance", p.instance_id ? "id present (/avf/untrusted/instance-id)"
                                  : "none: pvmfw refuses to boot (NO_INSTANCE_ID)");
-  line("output", std::to_string(out_size) + " bytes, DICE handover at " + span_text(kHandover));
+  line("output", std::to_string(out_size) + " bytes, DICE handover at " +
+                     span_text(kBoard.handover) + ", avf,strict-boot");
+  // The firmware adds seeds from its entropy source; without them, the
+  // output is the firmware's but for /chosen/kaslr-seed and rng-seed.
+  std::string seeds;
+  if (o.kaslr_seed) seeds += "kaslr-seed";
+  if (!o.rng_seed.empty()) seeds += std::string(seeds.empty() ? "" : ", ") + "rng-seed";
+  line("seeds", seeds.empty() ? "none (pvmfw adds kaslr-seed and rng-seed from its entropy source)"
+                              : seeds + " as given");
   return s;
 }
 
-std::string platform_json(const fdt::VmPlatform& p, bool debuggable, size_t out_size) {
+std::string platform_json(const fdt::VmPlatform& p, const fdt::Options& o, size_t out_size) {
+  const bool debuggable = o.debuggable;
   std::string s = "{\"result\":\"ok\",\"output_size\":" + std::to_string(out_size);
   s += ",\"memory\":" + json_list(p.memory, range_json);
   s += ",\"cpus\":" + json_list(p.cpus, [](const fdt::Cpu& c) {
@@ -246,13 +274,19 @@ std::string platform_json(const fdt::VmPlatform& p, bool debuggable, size_t out_
   s += ",\"avf_untrusted\":" +
        json_list(p.avf_untrusted, [](const fdt::AvfProperty& a) { return json_string(a.name); });
   s += std::string(",\"instance_id\":") + (p.instance_id ? "true" : "false");
-  s += ",\"dice_handover\":" + range_json(kHandover) + "}";
+  s += ",\"dice_handover\":" + range_json(kBoard.handover);
+  s += ",\"strict_boot\":true";
+  s += std::string(",\"seeds\":{\"kaslr\":") + (o.kaslr_seed ? "true" : "false") +
+       ",\"rng\":" + (o.rng_seed.empty() ? "false" : "true") + "}}";
   return s;
 }
 
-int refuse(bool json, std::string_view name, std::string_view detail) {
+// A refusal as pvmfw names it, with the step that refused.
+int refuse(bool json, fdt::SanitizeError e) {
+  const std::string_view name = fdt::to_string(e), detail = fdt::describe(e);
   if (json) {
-    std::printf("{\"result\":\"error\",\"error\":%s,\"detail\":%s}\n", json_string(name).c_str(),
+    std::printf("{\"result\":\"error\",\"error\":%s,\"step\":%s,\"detail\":%s}\n",
+                json_string(name).c_str(), json_string(fdt::to_string(e.step())).c_str(),
                 json_string(detail).c_str());
   }
   std::fflush(stdout);
@@ -265,28 +299,36 @@ int refuse(bool json, std::string_view name, std::string_view detail) {
 
 std::string_view fdt_usage() {
   return R"(usage: pvm fdt sanitize IN.dtb OUT.dtb [--json] [--debuggable] [--psci hvc|smc]
+                        [--kaslr-seed HEX] [--rng-seed HEX]
 
-Runs pvmfw's device-tree path on IN.dtb (the VM device tree a VMM would hand
-it): the structural checks, the validation into typed values, and the rebuild
-from pvmfw's own template. Writes the tree the guest would get to OUT.dtb and
-prints what was accepted: memory, cpus, GIC, timer, PSCI, UARTs, virtio-mmio,
-PCI, DMA pool, kernel, initrd, bootargs (and the ones kept), /avf.
+Runs pvmfw's device-tree path (fdt::sanitize, the code pvmfw runs) on IN.dtb
+(the VM device tree a VMM would hand it): the structural checks, the
+validation into typed values, and the rebuild from pvmfw's own template.
+Writes the tree the guest would get to OUT.dtb and prints what was accepted:
+memory, cpus, GIC, timer, PSCI, UARTs, virtio-mmio, PCI, DMA pool, kernel,
+initrd, bootargs (and the ones kept), /avf.
 Input nodes pvmfw does not know are ignored, never copied.
 
-  --json          print one JSON object on stdout
-  --debuggable    keep all bootargs (a debuggable payload); otherwise only
-                  the allow-list (console=ttyAMA*, earlycon, panic=N,
-                  loglevel=N, quiet) is kept
-  --psci M        the PSCI conduit pvmfw uses, hvc (EL1, default) or smc
-                  (EL2, -M virt,virtualization=on); the tree must say the same
+  --json            print one JSON object on stdout
+  --debuggable      keep all bootargs (a debuggable payload); otherwise only
+                    the allow-list (console=ttyAMA*, earlycon, panic=N,
+                    loglevel=N, quiet) is kept
+  --psci M          the PSCI conduit pvmfw uses, hvc (EL1, pvmfw's, the
+                    default) or smc (EL2, -M virt,virtualization=on); the tree
+                    must say the same
+  --kaslr-seed HEX  /chosen/kaslr-seed, 8 bytes (16 hex digits, big-endian)
+  --rng-seed HEX    /chosen/rng-seed, 32 to 64 bytes
 
-The DICE handover is reserved at the last page of pvmfw's scratch window
-(pvmfw itself reserves where it placed it); no kaslr-seed or rng-seed is
-written (pvmfw takes them from its entropy source).
+What pvmfw decides itself is not an option: the DICE handover is reserved
+where pvmfw writes it (qemu-virt: the last page of its RAM window) and
+/chosen/avf,strict-boot is set. The seeds are the one thing pvmfw adds that
+this command cannot know (pvmfw takes them from its entropy source): without
+--kaslr-seed and --rng-seed, OUT.dtb is pvmfw's tree for IN.dtb but for
+those two properties; given the seeds pvmfw used, it is pvmfw's byte for byte.
 
 Exit status: 0 accepted; 1 refused, with "error: NAME: detail" on stderr (and
-{"result":"error",...} on stdout with --json); 2 usage error or an
-unreadable file.
+{"result":"error","error":NAME,"step":"read"|"validate"|"rebuild",...} on
+stdout with --json); 2 usage error or an unreadable file.
 )";
 }
 
@@ -315,22 +357,13 @@ int cmd_fdt(std::span<const std::string_view> words) {
 
   // Up to twice the DT window, so an oversized tree is refused by pvmfw's
   // own rule (FDT_TOO_BIG) rather than by the file reader.
-  auto input = read_file(args.files[0], 2 * fdt::kMaxTreeSize);
+  auto input = read_file(args.files[0], 2 * kBoard.dt_window.size);
   if (!input) return usage_error(args.files[0] + ": " + to_string(input.error()));
-  auto bytes = std::as_bytes(std::span(*input));
-  auto tree = fdt::Tree::open(bytes);
-  if (!tree) return refuse(args.json, fdt::to_string(tree.error()), fdt::describe(tree.error()));
-  auto platform = fdt::validate_platform(*tree, fdt::board_limits(args.psci));
-  if (!platform) {
-    return refuse(args.json, fdt::to_string(platform.error()), fdt::describe(platform.error()));
-  }
-  fdt::OutputOptions options;
-  options.dice_handover = kHandover;
-  options.debuggable = args.debuggable;
-  std::vector<std::byte> out(fdt::kMaxTreeSize);
-  auto size = fdt::build_output(fdt::platform_template(), *platform, options, out);
-  if (!size) return refuse(args.json, fdt::to_string(size.error()), "rebuilding the tree failed");
-  out.resize(*size);
+  args.options.rng_seed = args.rng_seed;
+  std::vector<std::byte> out(kBoard.dt_window.size);
+  auto done = fdt::sanitize(std::as_bytes(std::span(*input)), kBoard, args.options, out);
+  if (!done) return refuse(args.json, done.error());
+  out.resize(done->size);
   auto out_bytes = std::span(reinterpret_cast<const uint8_t*>(out.data()), out.size());
   if (auto written = write_file(args.files[1], out_bytes); !written) {
     std::fflush(stdout);
@@ -339,9 +372,9 @@ int cmd_fdt(std::span<const std::string_view> words) {
     return kExitFailed;
   }
   if (args.json) {
-    std::printf("%s\n", platform_json(*platform, args.debuggable, *size).c_str());
+    std::printf("%s\n", platform_json(done->platform, args.options, done->size).c_str());
   } else {
-    std::fputs(describe(*platform, args.debuggable, *size).c_str(), stdout);
+    std::fputs(describe(done->platform, args.options, done->size).c_str(), stdout);
   }
   return kExitOk;
 }

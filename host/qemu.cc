@@ -16,6 +16,8 @@
 #include <thread>
 #include <utility>
 
+#include "cli.h"  // hex
+
 extern char** environ;
 
 namespace pvm {
@@ -24,12 +26,6 @@ namespace {
 volatile std::sig_atomic_t g_stop_requested = 0;
 
 using Clock = std::chrono::steady_clock;
-
-std::string hex(uint64_t value) {
-  char buf[24];
-  std::snprintf(buf, sizeof(buf), "0x%llx", static_cast<unsigned long long>(value));
-  return buf;
-}
 
 // QEMU option values are comma-separated: a literal ',' is written ",,".
 std::string escape_option_value(std::string_view value) {

@@ -36,7 +36,7 @@ struct QemuConfig {
   std::string dtb;
   std::vector<QemuLoad> loads;
   // Deterministic time: 1 instruction = 1 ns, fixed RNG seed and RTC
-  // (the settings ../TARGETS.md measures with).
+  // (the settings pvmfw is measured with: docs/performance.md).
   bool icount = false;
   bool virtualization = false;  // start at EL2 (PSCI conduit becomes SMC)
   std::vector<std::string> extra_args;  // appended last, verbatim

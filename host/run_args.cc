@@ -1,5 +1,6 @@
 #include "run_args.h"
 
+#include "cli.h"  // hex_to_bytes
 #include "instance.h"
 #include "vm_dt.h"
 
@@ -78,8 +79,6 @@ const std::vector<Option>& options() {
       {"--sign-key", true, [](RunArgs& a, std::string_view v) { a.sign_key = v; return ok(); }},
       {"--test-hook", true, [](RunArgs& a, std::string_view v) { a.test_hook = v; return ok(); }},
       {"--print-cmd", false, [](RunArgs& a, std::string_view) { a.print_cmd = true; return ok(); }},
-      {"--help", false, [](RunArgs& a, std::string_view) { a.help = true; return ok(); }},
-      {"-h", false, [](RunArgs& a, std::string_view) { a.help = true; return ok(); }},
   };
   return table;
 }
@@ -88,7 +87,7 @@ const std::vector<Option>& options() {
 
 std::expected<RunArgs, ArgError> parse_run_args(std::span<const std::string_view> args) {
   RunArgs out;
-  if (auto parsed = parse_options<RunArgs>(args, options(), out, {}, &out.qemu_args); !parsed) {
+  if (auto parsed = parse_args<RunArgs>(args, options(), out, {}, &out.qemu_args); !parsed) {
     return std::unexpected(parsed.error());
   }
   if (out.no_initrd && out.initrd) return arg_error(ArgErrc::kConflict, "--no-initrd");

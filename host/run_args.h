@@ -1,4 +1,4 @@
-// Command-line options of `pvm run` (see pvm.cc for what they do).
+// Command-line options of `pvm run` (see cmd_run.h for what they do).
 //
 // Callers may rely on: parsing is pure (no file system, no environment);
 // defaults that come from the environment (PVM_FIRMWARE, PVM_GUEST_DIR) are

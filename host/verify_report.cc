@@ -1,17 +1,16 @@
 #include "verify_report.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <span>
 
-#include "avb_args.h"
+#include "cli.h"  // to_hex
 
 namespace pvm {
 namespace {
 
 struct NamedCapability {
   uint32_t bit;
-  std::string_view name;  // as in com.android.virt.cap (pvmfw-aosp.md)
+  std::string_view name;  // as in AOSP pvmfw's com.android.virt.cap property
 };
 
 constexpr NamedCapability kCapabilities[] = {
@@ -109,29 +108,6 @@ std::string failure_line(const verify::Failure& failure) {
 std::string failure_json(const verify::Failure& failure) {
   return R"({"result":"error","error":)" + json_string(verify::to_string(failure.error)) +
          R"(,"detail":)" + json_string(or_empty(failure.detail)) + "}";
-}
-
-std::string json_string(std::string_view text) {
-  std::string out = "\"";
-  for (char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char escape[8];
-          std::snprintf(escape, sizeof(escape), "\\u%04x", static_cast<unsigned>(c));
-          out += escape;
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += "\"";
-  return out;
 }
 
 }  // namespace pvm

@@ -13,6 +13,8 @@
 
 #include <verify/verify.h>
 
+#include "json.h"  // json_string, which callers of this header use too
+
 namespace pvm {
 
 // "remote_attest", ... for each set Capability bit ("bit<N>" for unknown ones).
@@ -28,8 +30,5 @@ std::string verified_json(const verify::VerifiedPayload& payload);
 std::string failure_line(const verify::Failure& failure);
 // {"result":"error","error":NAME,"detail":...}
 std::string failure_json(const verify::Failure& failure);
-
-// `text` as a JSON string literal.
-std::string json_string(std::string_view text);
 
 }  // namespace pvm

@@ -8,10 +8,11 @@
 //   - Tree::open (our rules, then fdt_check_full) and the properties it
 //     promises, checked through the lookups: every node found again by its
 //     path and by its phandle;
-//   - validate_platform under both conduits, and the rebuild from the
-//     template through libfdt's sequential writer, whose output must pass
-//     fdt_check_full and Tree::open, validate to the same shape, and rebuild
-//     to the same bytes.
+//   - fdt::sanitize, the path every caller takes (read, validate, rebuild
+//     from the template through libfdt's sequential writer), under both
+//     conduits: a tree Tree::open refuses is refused at the read step with
+//     the same error; an output must pass fdt_check_full and Tree::open,
+//     validate to the same shape, and sanitize to the same bytes.
 // Seeds: fdt/tests/data and the hostile corpus.
 #include <libfdt.h>
 
@@ -24,11 +25,11 @@
 #include <span>
 #include <vector>
 
-#include "fdt/output.h"
-#include "fdt/tree.h"
-#include "fdt/validate.h"
+#include "fdt/sanitize.h"
 
 namespace {
+
+constexpr const board::Board& kBoard = board::kQemuVirt;
 
 // Per-node checks on the first nodes of each tree only: the lookups walk the
 // tree from its root, so checking every node of a large tree is quadratic
@@ -105,34 +106,38 @@ void check_tree(const fdt::Tree& tree) {
   }
 }
 
-void rebuild(const fdt::VmPlatform& platform, fdt::PsciMethod conduit) {
+void sanitize_and_check(std::span<const std::byte> input, fdt::PsciMethod conduit,
+                        bool debuggable) {
   static std::vector<std::byte> out(fdt::kMaxTreeSize), again(fdt::kMaxTreeSize);
-  fdt::OutputOptions options;
-  options.dice_handover = base::Range{0x403ff000, 0x1000};
-  options.debuggable = platform.cpus.size() % 2 == 0;  // exercise both bootargs policies
+  fdt::Options options;
+  options.conduit = conduit;
+  options.debuggable = debuggable;
   options.kaslr_seed = 0x1234;
-  auto size = fdt::build_output(fdt::platform_template(), platform, options, out);
-  if (!size) {
-    // Only a handover that collides with this input's payload may refuse.
-    check(size.error() == fdt::BuildError::kBadHandover);
+  auto done = fdt::sanitize(input, kBoard, options, out);
+  if (!done) {
+    // Of the rebuild's refusals, only a handover that collides with this
+    // input's payload may happen.
+    check(done.error().step() != fdt::Step::kRebuild ||
+          done.error().build_error() == fdt::BuildError::kBadHandover);
     return;
   }
+  const fdt::VmPlatform& platform = done->platform;
   // The output is a tree pvmfw accepts and validates to the same shape.
-  const auto blob = std::span(out).first(*size);
+  const auto blob = std::span(out).first(done->size);
   check(fdt_check_full(blob.data(), blob.size()) == 0);
   auto tree = fdt::Tree::open(blob);
   check(tree.has_value());
   check_tree(*tree);
-  auto valid = fdt::validate_platform(*tree, fdt::board_limits(conduit));
+  auto valid = fdt::accept(blob, kBoard, options);
   check(valid.has_value());
-  check(valid->cpus.size() == platform.cpus.size());
-  check(valid->memory.size() == platform.memory.size());
-  check(valid->uarts.size() == platform.uarts.size());
-  check(valid->virtio.size() == platform.virtio.size());
-  check(valid->pci.has_value() == platform.pci.has_value());
-  // ... and rebuilding it gives the same bytes.
-  auto size2 = fdt::build_output(fdt::platform_template(), *valid, options, again);
-  check(size2 && *size2 == *size && std::equal(blob.begin(), blob.end(), again.begin()));
+  check(valid->platform.cpus.size() == platform.cpus.size());
+  check(valid->platform.memory.size() == platform.memory.size());
+  check(valid->platform.uarts.size() == platform.uarts.size());
+  check(valid->platform.virtio.size() == platform.virtio.size());
+  check(valid->platform.pci.has_value() == platform.pci.has_value());
+  // ... and sanitizing it gives the same bytes.
+  auto twice = fdt::rebuild(*valid, kBoard, options, again);
+  check(twice && *twice == done->size && std::equal(blob.begin(), blob.end(), again.begin()));
 }
 
 }  // namespace
@@ -143,7 +148,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // and Tree::open want it.
   if (size >= sizeof(struct fdt_header) && fdt_check_full(data, size) == 0) exercise_libfdt(data);
   auto tree = fdt::Tree::open(bytes);
-  if (!tree) return 0;
+  if (!tree) {
+    auto accepted = fdt::accept(bytes, kBoard, fdt::Options{});
+    check(!accepted && accepted.error() == fdt::SanitizeError(tree.error()));
+    return 0;
+  }
   check_tree(*tree);
   if (auto chosen = tree->node("/chosen")) {
     (void)tree->prop_string(*chosen, "bootargs");
@@ -152,9 +161,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       (void)tree->node_by_path(*stdout_path);
     }
   }
+  // Both bootargs policies, one per input.
   for (auto conduit : {fdt::PsciMethod::kHvc, fdt::PsciMethod::kSmc}) {
-    auto platform = fdt::validate_platform(*tree, fdt::board_limits(conduit));
-    if (platform) rebuild(*platform, conduit);
+    sanitize_and_check(bytes, conduit, size % 2 == 0);
   }
   return 0;
 }

@@ -1,5 +1,5 @@
 // The hostile corpus as the tests see it: every case, its expected outcome,
-// and the firmware's verdict on it (the same steps as `pvm fdt sanitize`).
+// and the firmware's verdict on it (fdt::sanitize, as `pvm fdt sanitize`).
 #pragma once
 
 #include <cstddef>
@@ -7,8 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "fdt/output.h"
-#include "fdt/validate.h"
+#include "fdt/sanitize.h"
 
 namespace fdt::testing {
 
@@ -26,11 +25,11 @@ std::vector<Case> load_cases();
 
 std::vector<std::byte> read_bytes(const std::filesystem::path& path);
 
-// The DICE handover range the tests (and `pvm fdt sanitize`) use: the last
-// page of pvmfw's scratch, clear of where `pvm run` puts the kernel.
-inline constexpr base::Range kTestHandover{0x403ff000, 0x1000};
+// The options `pvm fdt sanitize` is given for the case (--psci, --debuggable).
+Options options_for(const Case& c);
 
-// "ok" and the packed output, or the refusal's name.
+// fdt::sanitize on qemu-virt, as `pvm fdt sanitize` runs it: "ok" and the
+// packed output, or the refusal's name.
 std::string verdict(const std::vector<std::byte>& blob, const Case& c,
                     std::vector<std::byte>* output = nullptr);
 

@@ -142,7 +142,7 @@ Built platform_of(const std::string& name) {
   b.input = testing::read_bytes(std::string(FDT_CORPUS_BUILD) + "/" + name + ".dtb");
   auto tree = Tree::open(b.input);
   EXPECT_TRUE(tree);
-  auto p = validate_platform(*tree, board_limits(PsciMethod::kHvc));
+  auto p = validate_platform(*tree, board_limits(board::kQemuVirt, PsciMethod::kHvc));
   EXPECT_TRUE(p);
   if (p) b.platform = *p;
   return b;
@@ -153,7 +153,7 @@ TEST(Output, SeedsAndFlags) {
   std::array<std::byte, 32> rng;
   for (size_t i = 0; i < rng.size(); ++i) rng[i] = std::byte(i);
   OutputOptions o;
-  o.dice_handover = testing::kTestHandover;
+  o.dice_handover = board::kQemuVirt.handover;
   o.kaslr_seed = 0x0123456789abcdefull;
   o.rng_seed = rng;
   o.strict_boot = true;
@@ -182,7 +182,7 @@ TEST(Output, SeedsAndFlags) {
 TEST(Output, Refusals) {
   Built b = platform_of("good_vm");
   OutputOptions o;
-  o.dice_handover = testing::kTestHandover;
+  o.dice_handover = board::kQemuVirt.handover;
   std::vector<std::byte> out(64 * 1024);
   std::array<std::byte, 31> short_seed{};
   o.rng_seed = short_seed;
@@ -196,7 +196,7 @@ TEST(Output, Refusals) {
               BuildError::kBadHandover)
         << bad.base;
   }
-  o.dice_handover = testing::kTestHandover;
+  o.dice_handover = board::kQemuVirt.handover;
   std::vector<std::byte> tiny(512);
   EXPECT_EQ(build_output(platform_template(), b.platform, o, tiny).error(), BuildError::kNoSpace);
   std::vector<std::byte> garbage(512, std::byte{0x55});
@@ -214,7 +214,7 @@ TEST(Output, Refusals) {
 TEST(Output, NothingUnvalidatedSurvives) {
   Built b = platform_of("good_unknown_nodes");
   OutputOptions o;
-  o.dice_handover = testing::kTestHandover;
+  o.dice_handover = board::kQemuVirt.handover;
   std::vector<std::byte> out(64 * 1024);
   auto n = build_output(platform_template(), b.platform, o, out);
   ASSERT_TRUE(n);

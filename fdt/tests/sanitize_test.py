@@ -10,8 +10,11 @@ line) and of CORPUS_BUILD_DIR/hostile.expect, runs
   `dtc -I dtb -O dts` without a warning and equals FDT_TESTS_DIR/golden/<case>.dts
   when that exists (--update-golden rewrites the goldens instead);
 - expected NAME: exit 1, exactly one stderr line "error: NAME: ...",
-  {"result":"error","error":NAME} on stdout, OUT not written.
-Then a few usage errors (exit 2).
+  {"result":"error","error":NAME,"step":STEP} on stdout (STEP "read" for
+  FDT_*, "rebuild" for OUTPUT_*, else "validate"), OUT not written.
+Then the seeds (--kaslr-seed, --rng-seed: the output is the golden with
+/chosen/kaslr-seed and rng-seed added, and nothing else changed) and a few
+usage errors (exit 2).
 """
 import json
 import os
@@ -41,6 +44,45 @@ def cases(tests_dir, build_dir):
         for line in f:
             name, expect = line.split()[:2]
             yield name, expect, []
+
+
+def step_of(name):
+    """The step of fdt::sanitize that names a refusal NAME."""
+    if name.startswith("FDT_"):
+        return "read"
+    if name.startswith("OUTPUT_"):
+        return "rebuild"
+    return "validate"
+
+
+def check_seeds(pvm, dtc, good, golden, tmp):
+    """With --kaslr-seed and --rng-seed, the output is the golden with the two
+    /chosen properties added where pvmfw adds them, and nothing else."""
+    out = os.path.join(tmp, "seeded.dtb")
+    kaslr, rng = "0123456789abcdef", bytes(range(0xa0, 0xc0)).hex()
+    r = subprocess.run([pvm, "fdt", "sanitize", good, out, "--json", "--kaslr-seed", kaslr,
+                        "--rng-seed", rng], capture_output=True, text=True, timeout=60)
+    if r.returncode != 0:
+        return [f"seeds: exit {r.returncode}: {r.stderr.strip()}"]
+    report = json.loads(r.stdout)
+    failures = []
+    if report.get("seeds") != {"kaslr": True, "rng": True} or report.get("strict_boot") is not True:
+        failures.append(f"seeds: JSON says {report.get('seeds')}, strict_boot "
+                        f"{report.get('strict_boot')}")
+    d = subprocess.run([dtc, "-I", "dtb", "-O", "dts", "-o", "-", out], capture_output=True,
+                       text=True)
+    # As dtc writes them: values of whole 32-bit cells as cells.
+    def cells(value):
+        return "<" + " ".join(hex(int.from_bytes(value[i:i + 4], "big"))
+                              for i in range(0, len(value), 4)) + ">"
+    with open(golden) as f:
+        expected = f.read().replace(
+            "\t\tavf,strict-boot;\n",
+            f"\t\tkaslr-seed = {cells(bytes.fromhex(kaslr))};\n"
+            f"\t\trng-seed = {cells(bytes.fromhex(rng))};\n\t\tavf,strict-boot;\n")
+    if d.stdout != expected:
+        failures.append("seeds: the output is not the golden with kaslr-seed and rng-seed added")
+    return failures
 
 
 def main():
@@ -88,10 +130,14 @@ def main():
                     failures.append(f"{name}: expected 'error: {expect}: ...', got {r.stderr!r}")
                 elif report.get("result") != "error" or report.get("error") != expect:
                     failures.append(f"{name}: JSON says {report}")
+                elif report.get("step") != step_of(expect):
+                    failures.append(f"{name}: step {report.get('step')}, expected {step_of(expect)}")
                 elif os.path.exists(out):
                     failures.append(f"{name}: refused, but the output was written")
 
         good = os.path.join(build_dir, "good_vm.dtb")
+        failures += check_seeds(pvm, dtc, good, os.path.join(tests_dir, "golden", "good_vm.dts"),
+                                tmp)
         usage = {
             "no subcommand": ["fdt"],
             "unknown subcommand": ["fdt", "clean", good, os.path.join(tmp, "u.dtb")],
@@ -101,6 +147,14 @@ def main():
             "unknown option": ["fdt", "sanitize", good, os.path.join(tmp, "u.dtb"), "--frob"],
             "missing input": ["fdt", "sanitize", os.path.join(tmp, "absent.dtb"),
                               os.path.join(tmp, "u.dtb")],
+            "short --kaslr-seed": ["fdt", "sanitize", good, os.path.join(tmp, "u.dtb"),
+                                   "--kaslr-seed", "0123"],
+            "short --rng-seed": ["fdt", "sanitize", good, os.path.join(tmp, "u.dtb"),
+                                 "--rng-seed", "00" * 31],
+            "long --rng-seed": ["fdt", "sanitize", good, os.path.join(tmp, "u.dtb"),
+                                "--rng-seed", "00" * 65],
+            "odd --rng-seed": ["fdt", "sanitize", good, os.path.join(tmp, "u.dtb"),
+                               "--rng-seed", "0" * 65],
         }
         for what, args in usage.items():
             r = subprocess.run([pvm] + args, capture_output=True, text=True, timeout=60)

@@ -63,7 +63,7 @@ TEST(Validate, ReadsTheVmTree) {
   auto blob = testing::read_bytes(std::string(FDT_CORPUS_BUILD) + "/good_vm.dtb");
   auto tree = Tree::open(blob);
   ASSERT_TRUE(tree);
-  auto p = validate_platform(*tree, board_limits(PsciMethod::kHvc));
+  auto p = validate_platform(*tree, board_limits(board::kQemuVirt, PsciMethod::kHvc));
   ASSERT_TRUE(p) << to_string(p.error());
   ASSERT_EQ(p->memory.size(), 1u);
   EXPECT_EQ(p->memory[0].base, 0x40000000u);
@@ -93,7 +93,7 @@ TEST(Validate, ReadsTheInstanceId) {
   auto blob = testing::read_bytes(std::string(FDT_CORPUS_BUILD) + "/good_avf.dtb");
   auto tree = Tree::open(blob);
   ASSERT_TRUE(tree);
-  auto p = validate_platform(*tree, board_limits(PsciMethod::kHvc));
+  auto p = validate_platform(*tree, board_limits(board::kQemuVirt, PsciMethod::kHvc));
   ASSERT_TRUE(p) << to_string(p.error());
   ASSERT_TRUE(p->instance_id);
   for (size_t i = 0; i < kInstanceIdSize; ++i) EXPECT_EQ(std::to_integer<size_t>((*p->instance_id)[i]), i);
@@ -103,7 +103,7 @@ TEST(Validate, ReadsQemusOwnTree) {
   auto blob = testing::read_bytes(std::string(FDT_CORPUS_BUILD) + "/good_qemu_bios.dtb");
   auto tree = Tree::open(blob);
   ASSERT_TRUE(tree);
-  auto p = validate_platform(*tree, board_limits(PsciMethod::kHvc));
+  auto p = validate_platform(*tree, board_limits(board::kQemuVirt, PsciMethod::kHvc));
   ASSERT_TRUE(p) << to_string(p.error());
   EXPECT_EQ(p->cpus[0].compatible, "arm,cortex-a57");
   EXPECT_EQ(p->virtio.size(), 32u);
@@ -120,7 +120,7 @@ TEST(Validate, GicV3Redistributors) {
   auto blob = testing::read_bytes(std::string(FDT_CORPUS_BUILD) + "/good_qemu_gicv3_4cpus.dtb");
   auto tree = Tree::open(blob);
   ASSERT_TRUE(tree);
-  auto p = validate_platform(*tree, board_limits(PsciMethod::kHvc));
+  auto p = validate_platform(*tree, board_limits(board::kQemuVirt, PsciMethod::kHvc));
   ASSERT_TRUE(p) << to_string(p.error());
   EXPECT_EQ(p->gic.version, GicVersion::kV3);
   EXPECT_EQ(p->cpus.size(), 4u);
@@ -132,13 +132,13 @@ TEST(Validate, LimitsAreHonoured) {
   auto blob = testing::read_bytes(std::string(FDT_CORPUS_BUILD) + "/good_qemu_gicv3_4cpus.dtb");
   auto tree = Tree::open(blob);
   ASSERT_TRUE(tree);
-  Limits limits = board_limits(PsciMethod::kHvc);
+  Limits limits = board_limits(board::kQemuVirt, PsciMethod::kHvc);
   limits.max_cpus = 2;
   EXPECT_EQ(validate_platform(*tree, limits).error(), ValidateError::kTooManyCpus);
-  limits = board_limits(PsciMethod::kHvc);
+  limits = board_limits(board::kQemuVirt, PsciMethod::kHvc);
   limits.max_ram_size = 0x20000000;
   EXPECT_EQ(validate_platform(*tree, limits).error(), ValidateError::kMemoryTooLarge);
-  EXPECT_EQ(validate_platform(*tree, board_limits(PsciMethod::kSmc)).error(),
+  EXPECT_EQ(validate_platform(*tree, board_limits(board::kQemuVirt, PsciMethod::kSmc)).error(),
             ValidateError::kPsciConduitMismatch);
 }
 

@@ -148,12 +148,14 @@ TEST(AvbArgs, Verify) {
   EXPECT_TRUE(parse_verify_args(W{"-h"})->help);
 }
 
-TEST(AvbArgs, Hex) {
-  EXPECT_EQ(parse_hex("0aFf"), (std::vector<uint8_t>{0x0a, 0xff}));
-  EXPECT_EQ(parse_hex(""), std::vector<uint8_t>{});
-  EXPECT_FALSE(parse_hex("0").has_value());
-  EXPECT_FALSE(parse_hex("0g").has_value());
-  EXPECT_EQ(to_hex(std::vector<uint8_t>{0x0a, 0xff, 0x00}), "0aff00");
+TEST(AvbArgs, HelpSkipsTheRequiredOptions) {
+  EXPECT_TRUE(parse_keygen_args(W{"-h"})->help);
+  EXPECT_TRUE(parse_sign_args(W{"vbmeta", "--help"})->help);
+  EXPECT_TRUE(parse_verify_args(W{"--json", "--help"})->help);
+  // A bad option is reported even next to --help.
+  EXPECT_EQ(parse_verify_args(W{"--help", "--bogus"}).error().code, ArgErrc::kUnknownOption);
+  EXPECT_EQ(parse_key_args(W{"export", "--help", "--bogus"}).error().code,
+            ArgErrc::kUnknownOption);
 }
 
 TEST(AvbArgs, UsageMentionsEveryOption) {

@@ -27,7 +27,7 @@ const RsaKey& test_key(const std::string& name) {
   return found->second;
 }
 
-// One add_hash_footer vector of ../shared/vectors/avb/manifest.json.
+// One add_hash_footer vector of the AVB test vectors' manifest.json.
 struct FooterVector {
   std::string file;
   Algorithm algorithm;
@@ -151,14 +151,31 @@ FooterSpec unsigned_spec() {
                     .vbmeta = {}};
 }
 
-TEST(AvbSign, SmallestPartitionWithoutSize) {
+// avbtool add_hash_footer --dynamic_partition_size:
+//   partition_size = round_to_multiple(image_size + MAX_VBMETA_SIZE + MAX_FOOTER_SIZE, 4096)
+// with MAX_VBMETA_SIZE = 64 KiB and MAX_FOOTER_SIZE = 4 KiB, whatever the
+// vbmeta's own size.
+uint64_t avbtool_dynamic_partition_size(uint64_t image_size) {
+  return (image_size + 64 * 1024 + 4 * 1024 + 4095) / 4096 * 4096;
+}
+
+TEST(AvbSign, DynamicPartitionSizeIsAvbtools) {
+  for (uint64_t size : {uint64_t{0}, uint64_t{1}, uint64_t{4095}, uint64_t{4096}, uint64_t{4097},
+                        uint64_t{5000}, uint64_t{65536}, uint64_t{27250688}}) {
+    EXPECT_EQ(dynamic_partition_size(size), avbtool_dynamic_partition_size(size)) << size;
+  }
+  EXPECT_EQ(dynamic_partition_size(5000), 77824u);
+}
+
+TEST(AvbSign, DefaultPartitionSizeIsAvbtools) {
   const std::vector<uint8_t> image = pattern(5000);
   auto out = add_hash_footer(image, unsigned_spec());
   ASSERT_TRUE(out.has_value()) << to_string(out.error());
-  // 5000 -> 8192 of image; vbmeta = 256 header + 192 aux (a 176-byte hash
-  // descriptor, padded to 64) -> 4096; one block for the footer.
-  EXPECT_EQ(out->size(), 8192u + 4096u + 4096u);
-  EXPECT_EQ(min_partition_size(5000, 448), out->size());
+  EXPECT_EQ(out->size(), avbtool_dynamic_partition_size(5000));
+  // The smallest that would fit is less: 5000 -> 8192 of image; vbmeta = 256
+  // header + 192 aux (a 176-byte hash descriptor, padded to 64) -> 4096; one
+  // block for the footer.
+  EXPECT_EQ(min_partition_size(5000, 448), 8192u + 4096u + 4096u);
   std::span<const uint8_t> footer = std::span(*out).last(64);
   EXPECT_EQ(std::string(footer.begin(), footer.begin() + 4), "AVBf");
   EXPECT_EQ(be64(footer.subspan(12)), 5000u);  // original_image_size
@@ -167,6 +184,23 @@ TEST(AvbSign, SmallestPartitionWithoutSize) {
   EXPECT_TRUE(std::equal(image.begin(), image.end(), out->begin()));
   EXPECT_EQ(std::string(out->begin() + 8192, out->begin() + 8196), "AVB0");
   EXPECT_TRUE(strip_hash_footer(*out).size() == image.size());
+  // Re-signing the result drops the old footer first: the same size again.
+  auto again = add_hash_footer(*out, unsigned_spec());
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(*again, *out);
+}
+
+TEST(AvbSign, DefaultPartitionSizeWithASignedVbmeta) {
+  auto key = RsaKey::generate(2048);
+  ASSERT_TRUE(key.has_value());
+  FooterSpec spec = unsigned_spec();
+  spec.vbmeta.algorithm = Algorithm::kSha256Rsa2048;
+  spec.vbmeta.key = &*key;
+  spec.vbmeta.included.push_back(
+      make_hash_descriptor("initrd_normal", HashAlgorithm::kSha256, {4, 5}, pattern(100)));
+  auto out = add_hash_footer(pattern(12288), spec);
+  ASSERT_TRUE(out.has_value()) << to_string(out.error());
+  EXPECT_EQ(out->size(), avbtool_dynamic_partition_size(12288));
 }
 
 TEST(AvbSign, PartitionSizeRefusals) {

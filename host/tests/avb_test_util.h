@@ -1,4 +1,4 @@
-// Helpers for the tests that read ../shared/vectors/avb in place.
+// Helpers for the tests that read the AVB test vectors (AVB_VECTORS_DIR) in place.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "avb_args.h"
+#include "cli.h"  // parse_hex
 #include "file_io.h"
 
 namespace pvm::testing {
@@ -22,7 +22,7 @@ inline bool have_vectors() { return std::filesystem::exists(vectors_dir() / "man
   do {                                                                               \
     if (!::pvm::testing::have_vectors()) {                                           \
       GTEST_SKIP() << "AVB vectors not found at " << ::pvm::testing::vectors_dir()   \
-                   << " (../shared is absent): skipping";                            \
+                   << ": skipping";                                                  \
     }                                                                                \
   } while (0)
 

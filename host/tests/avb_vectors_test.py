@@ -154,7 +154,7 @@ def main():
     pvm, vectors = sys.argv[1], sys.argv[2]
     manifest_path = os.path.join(vectors, "manifest.json")
     if not os.path.exists(manifest_path):
-        print(f"SKIP: AVB vectors not found at {vectors} (../shared is absent)")
+        print(f"SKIP: AVB vectors not found at {vectors}")
         return 77
     with open(manifest_path) as f:
         manifest = json.load(f)

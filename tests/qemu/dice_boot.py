@@ -24,6 +24,19 @@ PART is one of:
             previous stage's CDIs, both layers' private-key seeds and private
             keys (big- and little-endian) and the VM's CDIs; only the VM's
             CDIs may appear, and only in the handover page.
+  faildump-hook, faildump-fault, faildump-nospace
+            a refusal after DICE, with every secret of the boot live: the
+            test-hook image's fail-after-dice (boot_failed) and
+            fault-after-dice (a data abort: the exception path), and the
+            shipped image given a valid tree so close to the 2 MiB DT window
+            that the rebuilt tree has no room (INVALID_FDT: rebuild:
+            OUTPUT_NO_SPACE). QEMU is stopped at the reset, not rebooted
+            (-action reboot=shutdown,shutdown=pause), all guest RAM is saved
+            over QMP and searched as for memdump, the VM's CDIs included: none
+            may appear anywhere, and pvmfw's 4 MiB (DT window, its RAM, the
+            config window and the handover page) must be all zeros. The
+            signed kernel must be found where pvmfw said it was (the dump is
+            the guest's RAM).
 
 Runs with a fresh state folder (PVM_STATE): its own device secret.
 """
@@ -41,6 +54,10 @@ import dice_cli_test as ref  # noqa: E402  (the independent DICE)
 
 RAM_BASE = 0x40000000
 HANDOVER = (0x403FF000, 0x40400000)  # boards/qemu-virt: BOARD_HANDOVER_BASE, +4 KiB
+# What pvmfw's failure funnel zeroes (boards/qemu-virt/include/board/layout.h):
+# BOARD_DT_BASE up to the end of the handover page.
+PVMFW_WINDOWS = (0x40000000, 0x40400000)
+DT_MAX_SIZE = 0x200000  # BOARD_DT_MAX_SIZE
 MEM_MIB = 64
 
 INSTANCE_A = bytes(range(64)).hex()
@@ -82,9 +99,10 @@ class Ctx:
         self.pvm(*words)
         return out
 
-    def boot(self, kernel, instance, initrd=None, qemu_args=(), firmware=None):
+    def boot(self, kernel, instance, initrd=None, qemu_args=(), firmware=None,
+             goal=("--expect", "payload: done")):
         words = ["run", "--firmware", firmware or self.a.firmware, "--kernel", kernel, "--mem", str(MEM_MIB),
-                 "--instance-id", instance, "--timeout", "60", "--expect", "payload: done"]
+                 "--instance-id", instance, "--timeout", "60", *goal]
         words += ["--initrd", initrd] if initrd else ["--no-initrd"]
         if qemu_args:
             words += ["--", *qemu_args]
@@ -210,66 +228,86 @@ def qmp(sock_path, deadline):
     return s, f, command, events
 
 
-def part_memdump(ctx):
-    base = ctx.sign("base.signed", ctx.a.hello)
+def run_and_dump(ctx, words, qemu_args, stopped_by):
+    """Runs `pvm run WORDS -- QEMU_ARGS` with QMP, waits until QEMU has
+    stopped the guest (query-status "shutdown": `stopped_by`), saves all
+    guest RAM and quits. Returns (pvm's output, its exit status, the RAM)."""
     sock = ctx.path("qmp.sock")
     dump = ctx.path("ram.bin")
-    words = ctx.boot(base, INSTANCE_A, qemu_args=(
-        "-no-shutdown", "-qmp", f"unix:{sock},server=on,wait=on"))
+    for f in (sock, dump):
+        if os.path.exists(f):
+            os.unlink(f)
+    words = [*words, "--", *qemu_args, "-qmp", f"unix:{sock},server=on,wait=on"]
     proc = subprocess.Popen([ctx.a.pvm, *words], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, env=ctx.env)
     deadline = time.time() + 60
     s, f, command, events = qmp(sock, deadline)
-    # The payload powers off at its end; with -no-shutdown QEMU stops there.
     while command("query-status")["status"] != "shutdown":
         if time.time() > deadline:
-            raise RuntimeError("the guest never powered off")
+            command("quit")
+            out, _ = proc.communicate(timeout=60)
+            raise RuntimeError(f"the guest never stopped at {stopped_by}:\n{out}")
         time.sleep(0.05)
     command("pmemsave", val=RAM_BASE, size=MEM_MIB << 20, filename=dump)
     command("quit")
     s.close()
     out, _ = proc.communicate(timeout=60)
-    check(proc.returncode == 0, f"pvm run failed:\n{out}")
-    handover_lines = [l.split("payload: handover ", 1)[1].strip()
-                      for l in out.splitlines() if "payload: handover " in l]
     ram = open(dump, "rb").read()
     check(len(ram) == MEM_MIB << 20, f"dump is {len(ram)} bytes")
-    handover = ref.cbor2.loads(bytes.fromhex("".join(handover_lines)))
+    return out, proc.returncode, ram
 
-    # Every secret of this boot, by name.
+
+def boot_secrets(ctx, vm_handover):
+    """Every secret of a boot by name, the VM's CDIs and keys from
+    `vm_handover` (the payload's, or the predicted one when no payload ran);
+    and the VM's CDIs by name."""
     uds = open(os.path.join(ctx.env["PVM_STATE"], "device-secret"), "rb").read()
     prev_path = ctx.path("previous.cbor")
-    ctx.pvm("device", "handover", "--out", prev_path)
+    if not os.path.exists(prev_path):
+        ctx.pvm("device", "handover", "--out", prev_path)
     prev = ref.cbor2.loads(open(prev_path, "rb").read())
     pvmfw_seed, pvmfw_key, pvmfw_pub = ref.key_material(prev[1])
-    vm_seed, vm_key, vm_pub = ref.key_material(handover[1])
-    _, certs = ref.verify_chain(handover[3])
+    vm_seed, vm_key, vm_pub = ref.key_material(vm_handover[1])
+    _, certs = ref.verify_chain(vm_handover[3])
     check(certs[-1][1] == vm_pub and certs[-2][1] == pvmfw_pub,
           "the recomputed keys are not the chain's: the search below would be blind")
-    forbidden = {
+    secrets = {
         "device secret (UDS)": uds,
         "previous CDI_Attest": prev[1], "previous CDI_Seal": prev[2],
         "pvmfw layer key seed": pvmfw_seed, "pvmfw layer private key": pvmfw_key,
         "VM layer key seed": vm_seed, "VM layer private key": vm_key,
     }
-    allowed_in_handover = {"VM CDI_Attest": handover[1], "VM CDI_Seal": handover[2]}
+    return secrets, {"VM CDI_Attest": vm_handover[1], "VM CDI_Seal": vm_handover[2]}
 
-    def places(secret):
-        """Offsets of any 16-byte half of `secret`, in either byte order."""
-        found = set()
-        for v in (secret, secret[::-1]):
-            for part in (v[:16], v[16:]):
-                at = ram.find(part)
-                while at >= 0:
-                    found.add(RAM_BASE + at)
-                    at = ram.find(part, at + 1)
-        return sorted(found)
+
+def places(ram, secret):
+    """Guest addresses of any 16-byte half of `secret`, in either byte order."""
+    found = set()
+    for v in (secret, secret[::-1]):
+        for part in (v[:16], v[16:]):
+            at = ram.find(part)
+            while at >= 0:
+                found.add(RAM_BASE + at)
+                at = ram.find(part, at + 1)
+    return sorted(found)
+
+
+def part_memdump(ctx):
+    base = ctx.sign("base.signed", ctx.a.hello)
+    # The payload powers off at its end; with -no-shutdown QEMU stops there.
+    out, rc, ram = run_and_dump(ctx, ctx.boot(base, INSTANCE_A), ["-no-shutdown"],
+                                "the payload's power-off")
+    check(rc == 0, f"pvm run failed:\n{out}")
+    handover_lines = [l.split("payload: handover ", 1)[1].strip()
+                      for l in out.splitlines() if "payload: handover " in l]
+    handover = ref.cbor2.loads(bytes.fromhex("".join(handover_lines)))
+    forbidden, allowed_in_handover = boot_secrets(ctx, handover)
 
     for name, secret in forbidden.items():
-        where = places(secret)
+        where = places(ram, secret)
         check(not where, f"{name} found in guest RAM at {', '.join(hex(a) for a in where[:8])}")
     for name, secret in allowed_in_handover.items():
-        where = places(secret)
+        where = places(ram, secret)
         outside = [a for a in where if not HANDOVER[0] <= a < HANDOVER[1]]
         check(where, f"{name} not found in the handover page: the dump is not the guest's RAM")
         check(not outside, f"{name} outside the handover page at "
@@ -279,20 +317,98 @@ def part_memdump(ctx):
               f"the VM's CDIs only in the handover page")
 
 
+def big_tree(ctx, kernel):
+    """The tree `pvm run` writes for `kernel` and INSTANCE_A, grown with free
+    space at its end (which DTSpec and libfdt allow) so that the tree pvmfw
+    finds is 2 MiB less 2 KiB: valid, but the rebuilt tree, which pvmfw
+    writes behind the input in the DT window, has no room left. QEMU's -dtb
+    loader (load_device_tree) itself grows a tree of N bytes to
+    2 * (N + 10000) before placing it: the file is sized for that."""
+    small = ctx.path("vm.dtb")
+    # QEMU is not needed for the tree: /bin/true stands in for it.
+    ctx.pvm(*ctx.boot(kernel, INSTANCE_A, goal=()), "--dt-out", small, "--qemu", "/bin/true",
+            ok=False)
+    big = ctx.path("big.dtb")
+    subprocess.run(["dtc", "-q", "-I", "dtb", "-O", "dtb", "-S",
+                    str((DT_MAX_SIZE - 2048) // 2 - 10000), "-o", big, small], check=True)
+    return big
+
+
+def part_faildump(ctx, case):
+    """A refusal after DICE leaves no secret in guest RAM (module docstring)."""
+    kernel = ctx.sign("base.signed", ctx.a.hello)
+    if case == "hook":
+        run = ["--firmware", ctx.a.hooks_firmware, "--test-hook", "fail-after-dice"]
+        reason = "TEST_HOOK"
+    elif case == "fault":
+        run = ["--firmware", ctx.a.hooks_firmware, "--test-hook", "fault-after-dice"]
+        reason = "UNEXPECTED_EXCEPTION"
+    else:
+        run = ["--dtb", big_tree(ctx, kernel)]
+        reason = "INVALID_FDT: rebuild: OUTPUT_NO_SPACE"
+    words = ctx.boot(kernel, INSTANCE_A, goal=("--expect-fail", reason.split(":")[0]))
+    # pvm run passes -no-reboot (reboot=shutdown); shutdown=pause keeps the
+    # guest's RAM for QMP after pvmfw's PSCI SYSTEM_RESET.
+    out, rc, ram = run_and_dump(ctx, [*words, *run], ["-action", "reboot=shutdown,shutdown=pause"],
+                                "pvmfw's reset")
+    check(rc == 0, f"pvm run failed:\n{out}")
+    if case == "fault":  # the hook faults before the DICE line
+        check("(general registers withheld: DICE secrets in use)" in out,
+              "the fault was not taken after DICE: nothing to look for")
+    else:
+        check("pvmfw: DICE: VM layer derived" in out,
+              "the boot did not get past DICE: nothing to look for")
+    check(f"pvmfw: boot failed: {reason}" in out, f"no 'pvmfw: boot failed: {reason}' line:\n{out}")
+    check("Starting payload" not in out, "the payload was started")
+
+    # The VM's secrets as pvmfw derived them before it failed.
+    predicted, _, _ = ctx.predict(kernel, INSTANCE_A)
+    forbidden, vm_cdis = boot_secrets(ctx, ref.cbor2.loads(predicted))
+    forbidden.update(vm_cdis)
+    for name, secret in forbidden.items():
+        where = places(ram, secret)
+        check(not where, f"{name} found in guest RAM at {', '.join(hex(a) for a in where[:8])}")
+
+    lo, hi = (a - RAM_BASE for a in PVMFW_WINDOWS)
+    left = [RAM_BASE + lo + i for i in range(0, hi - lo, 4096) if any(ram[lo + i:lo + i + 4096])]
+    check(not left, f"{len(left)} page(s) of pvmfw's windows not zeroed: "
+          f"{', '.join(hex(a) for a in left[:8])}")
+
+    # The dump is the guest's RAM: the signed kernel where pvmfw found it.
+    line = next((l for l in out.splitlines() if l.startswith("pvmfw: kernel 0x")), "")
+    image = open(kernel, "rb").read()
+    try:
+        at = int(line.split()[2].split("-")[0], 16) - RAM_BASE
+        check(ram[at:at + len(image)] == image, "the signed kernel is not in the dump where pvmfw "
+              "found it: the dump is not the guest's RAM")
+    except (IndexError, ValueError):
+        check(False, f"no kernel range on the console:\n{out}")
+    if not failures:
+        print(f"ok: {reason} after DICE: {MEM_MIB} MiB of guest RAM at the reset hold none of "
+              f"{len(forbidden)} secrets; pvmfw's 4 MiB are zeros")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("part", choices=["handover", "memdump"])
+    ap.add_argument("part", choices=["handover", "memdump", "faildump-hook", "faildump-fault",
+                                     "faildump-nospace"])
     for a in ("--pvm", "--firmware", "--hello", "--key"):
         ap.add_argument(a, required=True)
     ap.add_argument("--other-firmware")
     ap.add_argument("--other-key")
+    ap.add_argument("--hooks-firmware", help="pvmfw-testhooks.bin (faildump-hook, -fault)")
     args = ap.parse_args()
     if not ref.HAVE_CRYPTO:
         print("SKIP: python3-cryptography / python3-cbor2 missing:", ref.MISSING)
         return 77
     with tempfile.TemporaryDirectory(prefix="pvm-dice-boot-") as tmp:
         ctx = Ctx(args, tmp)
-        {"handover": part_handover, "memdump": part_memdump}[args.part](ctx)
+        if args.part.startswith("faildump-"):
+            if args.part != "faildump-nospace" and not args.hooks_firmware:
+                ap.error(f"{args.part} needs --hooks-firmware")
+            part_faildump(ctx, args.part.split("-", 1)[1])
+        else:
+            {"handover": part_handover, "memdump": part_memdump}[args.part](ctx)
     if failures:
         print(f"{len(failures)} failure(s)")
         return 1

@@ -52,8 +52,9 @@ enum class BuildError : uint8_t {
   // holds a value validate_platform() never gives: a firmware bug, not input.
   kInconsistent,
 };
-// "OUTPUT_NO_SPACE", ...
+// "OUTPUT_NO_SPACE", ... and a one-line description.
 const char* to_string(BuildError e);
+const char* describe(BuildError e);
 
 // Writes into `out`, in one pass over `template_dtb` (read through libfdt),
 // the template with `platform`'s values and `options`, through libfdt's

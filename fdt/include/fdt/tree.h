@@ -61,7 +61,9 @@ enum class Error : uint8_t {
 const char* to_string(Error e);
 const char* describe(Error e);
 
-inline constexpr size_t kMaxTreeSize = 0x200000;  // = BOARD_DT_MAX_SIZE (checked in validate.cc)
+// The largest tree read at all (libfdt's offsets are int); a board's DT window
+// may be smaller, and accept() (sanitize.h) holds the tree to it.
+inline constexpr size_t kMaxTreeSize = 0x200000;
 inline constexpr size_t kMaxDepth = 16;
 inline constexpr size_t kMaxNodes = 1024;
 inline constexpr size_t kMaxProps = 16384;

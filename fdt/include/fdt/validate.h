@@ -21,6 +21,7 @@
 #include <string_view>
 
 #include "base/range.h"
+#include "board/board.h"
 #include "fdt/tree.h"
 
 namespace fdt {
@@ -66,7 +67,9 @@ struct List {
   const T& operator[](size_t i) const { return items[i]; }
 };
 
-// What the board and the firmware allow; board_limits() fills it for qemu-virt.
+inline constexpr size_t kMaxFirmwareRanges = 4;
+
+// What the board and the firmware allow; board_limits() fills it from a board.
 struct Limits {
   uint64_t ram_base = 0;      // RAM must start exactly here (AOSP fixes the base)
   uint64_t ram_limit = 0;     // and end at or below this (the firmware maps 39 bits)
@@ -76,12 +79,14 @@ struct Limits {
   uint64_t high_limit = 0;    // PCI windows may also lie in [end of RAM, high_limit)
   // Ranges the payload (kernel, initrd, DMA pool) must not touch and RAM must
   // cover: the input DT window and the firmware's scratch.
-  std::span<const base::Range> firmware;
+  List<base::Range, kMaxFirmwareRanges> firmware;
   PsciMethod psci = PsciMethod::kHvc;  // the conduit the firmware itself uses
 };
 
-// qemu-virt (boards/qemu-virt/include/board/layout.h) with the given conduit.
-Limits board_limits(PsciMethod conduit);
+// `board`'s RAM base, device window, DT window and pvmfw's scratch, the
+// firmware's own limits (the 39-bit map it runs with, 48-bit PAs), and the
+// given conduit.
+Limits board_limits(const board::Board& board, PsciMethod conduit);
 
 // GIC interrupt specifier (Linux bindings/interrupt-controller/arm,gic.yaml):
 // number within its type (SPI 0..987, PPI 0..15), trigger flags (bits 0-3).

@@ -1,0 +1,392 @@
+// `pvm run` (see cmd_run.h). The run in order: find the inputs, prepare the
+// work folder (initrd, signed kernel, device tree, config blob), build the
+// QEMU command line, then boot and judge.
+#include "cmd_run.h"
+
+#include <signal.h>
+#include <string.h>
+
+#include <algorithm>
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <utility>
+#include <vector>
+
+#include <base/wipe.h>
+#include <board/layout.h>
+#include <dice/config.h>
+
+#include "arm64_image.h"
+#include "avb_sign.h"
+#include "cmd_avb.h"
+#include "cmd_dice.h"
+#include "file_io.h"
+#include "initramfs.h"
+#include "instance.h"
+#include "layout.h"
+#include "qemu.h"
+#include "run_args.h"
+#include "vm_dt.h"
+
+namespace pvm {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::optional<std::string> env(const char* name) {
+  const char* value = std::getenv(name);
+  if (value == nullptr || *value == '\0') return std::nullopt;
+  return std::string(value);
+}
+
+// ---- Inputs: explicit options first, then the ./pvm wrapper's environment --------
+
+struct Inputs {
+  std::optional<std::string> guest_dir;  // $PVM_GUEST_DIR
+  std::string firmware;
+  std::string kernel_path;
+  KernelPayload kernel;
+};
+
+// The newest "vmlinuz-<version>-cloud-arm64" in `boot_dir`, by version sort
+// (strverscmp: 6.1.0-10 sorts after 6.1.0-9).
+std::optional<fs::path> newest_cloud_kernel(const fs::path& boot_dir) {
+  std::error_code ec;
+  std::vector<std::string> names;
+  for (fs::directory_iterator it(boot_dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::string name = it->path().filename().string();
+    if (name.starts_with("vmlinuz-") && name.ends_with("-cloud-arm64")) names.push_back(name);
+  }
+  if (names.empty()) return std::nullopt;
+  std::sort(names.begin(), names.end(), [](const std::string& a, const std::string& b) {
+    return ::strverscmp(a.c_str(), b.c_str()) < 0;
+  });
+  return boot_dir / names.back();
+}
+
+CliResult<std::string> find_kernel(const RunArgs& args,
+                                   const std::optional<std::string>& guest_dir) {
+  if (args.kernel) return *args.kernel;
+  if (!guest_dir) return usage_failure("no kernel: pass --kernel or set PVM_GUEST_DIR");
+  if (auto found = newest_cloud_kernel(fs::path(*guest_dir) / "boot")) return found->string();
+  return usage_failure("no vmlinuz-*-cloud-arm64 in " + *guest_dir + "/boot");
+}
+
+// Layout facts of the kernel file at `path`; `label` starts the messages.
+CliResult<KernelPayload> describe_kernel_file(const std::string& path, const std::string& label) {
+  auto bytes = read_file(path);
+  if (!bytes) return usage_failure(label + path + ": " + to_string(bytes.error()));
+  auto kernel = describe_kernel_payload(std::as_bytes(std::span(*bytes)));
+  if (!kernel) return usage_failure(label + path + ": " + std::string(to_string(kernel.error())));
+  return *kernel;
+}
+
+CliResult<Inputs> find_inputs(const RunArgs& args) {
+  Inputs in{.guest_dir = env("PVM_GUEST_DIR"), .firmware = {}, .kernel_path = {}, .kernel = {}};
+  std::optional<std::string> firmware = args.firmware ? args.firmware : env("PVM_FIRMWARE");
+  if (!firmware) return usage_failure("no firmware: pass --firmware or set PVM_FIRMWARE");
+  if (auto size = regular_file_size(*firmware); !size) {
+    return usage_failure("firmware " + *firmware + ": " + to_string(size.error()));
+  }
+  in.firmware = *firmware;
+  auto kernel_path = find_kernel(args, in.guest_dir);
+  if (!kernel_path) return std::unexpected(kernel_path.error());
+  in.kernel_path = *kernel_path;
+  auto kernel = describe_kernel_file(in.kernel_path, "kernel ");
+  if (!kernel) return std::unexpected(kernel.error());
+  in.kernel = *kernel;
+  return in;
+}
+
+// ---- The work folder's files ------------------------------------------------------
+
+struct Initrd {
+  std::string path;
+  uint64_t size = 0;
+};
+
+// The demo busybox initramfs (initramfs.h), gzip-compressed, in `work`.
+CliResult<Initrd> make_demo_initrd(const std::string& busybox, const fs::path& work) {
+  auto busybox_bytes = read_file(busybox);
+  if (!busybox_bytes)
+    return usage_failure("busybox " + busybox + ": " + to_string(busybox_bytes.error()));
+  auto cpio = build_demo_initramfs(*busybox_bytes);
+  if (!cpio) return usage_failure("initramfs: " + std::string(to_string(cpio.error())));
+  auto archive = gzip(*cpio);
+  if (!archive) return usage_failure("initramfs: " + std::string(to_string(archive.error())));
+  const fs::path out = work / "initramfs.cpio.gz";
+  if (auto written = write_file(out, *archive); !written) {
+    return failure(out.string() + ": " + to_string(written.error()));
+  }
+  return Initrd{out.string(), archive->size()};
+}
+
+// --initrd, none (--no-initrd), or the demo initramfs.
+CliResult<std::optional<Initrd>> find_initrd(const RunArgs& args, const Inputs& in,
+                                             const fs::path& work) {
+  if (args.initrd) {
+    auto size = regular_file_size(*args.initrd);
+    if (!size) return usage_failure("initrd " + *args.initrd + ": " + to_string(size.error()));
+    return Initrd{*args.initrd, *size};
+  }
+  if (args.no_initrd) return std::nullopt;
+  std::string busybox;
+  if (args.busybox) {
+    busybox = *args.busybox;
+  } else if (in.guest_dir) {
+    busybox = *in.guest_dir + "/bin/busybox";
+  } else {
+    return usage_failure("no initrd: pass --initrd, --busybox, --no-initrd or set PVM_GUEST_DIR");
+  }
+  return make_demo_initrd(busybox, work);
+}
+
+// --sign-key: the payload pvmfw verifies becomes the signed partition.
+CliResult<void> sign_kernel(const std::string& key_path, const std::optional<Initrd>& initrd,
+                            const fs::path& work, Inputs& in) {
+  const std::string out = (work / "kernel.signed").string();
+  auto signed_kernel = sign_payload(
+      in.kernel_path, initrd ? std::optional(initrd->path) : std::nullopt, key_path, out);
+  if (!signed_kernel) return usage_failure(signed_kernel.error());
+  in.kernel_path = out;
+  auto kernel = describe_kernel_file(out, "");
+  if (!kernel) return std::unexpected(kernel.error());
+  in.kernel = *kernel;
+  return {};
+}
+
+struct InstanceId {
+  std::vector<uint8_t> id;  // empty: none written
+  std::string note;         // for the summary line
+};
+
+// --instance-id, --no-instance, or the --instance's id (made on first use).
+CliResult<InstanceId> find_instance_id(const RunArgs& args) {
+  if (args.instance_id) return InstanceId{*args.instance_id, "given instance id"};
+  if (args.no_instance) return InstanceId{{}, "no instance id"};
+  auto instance = load_instance(args.instance, /*create=*/true);
+  if (!instance) return usage_failure("instance: " + instance.error());
+  return InstanceId{std::move(instance->id),
+                    "instance " + args.instance + (instance->created ? " (new)" : "")};
+}
+
+// The VM device tree (vm_dt.h) in `work`, and in --dt-out when given.
+CliResult<fs::path> write_device_tree(const RunArgs& args, const VmLayout& layout,
+                                      std::vector<uint8_t> instance_id, const fs::path& work) {
+  VmDtConfig config;
+  config.ram_size = layout.ram_size;
+  config.cpus = args.cpus;
+  config.bootargs = args.cmdline;
+  config.kernel = VmDtConfig::Kernel{layout.kernel_address, layout.kernel_size};
+  if (layout.initrd) config.initrd = VmDtConfig::Range{layout.initrd->start, layout.initrd->end};
+  config.test_hook = args.test_hook;
+  config.instance_id = std::move(instance_id);
+  auto dtb = make_vm_dt(config);
+  if (!dtb) return usage_failure("device tree: " + std::string(to_string(dtb.error())));
+  if (dtb->size() > BOARD_DT_MAX_SIZE)
+    return usage_failure("device tree larger than BOARD_DT_MAX_SIZE");
+  const fs::path dtb_path = work / "vm.dtb";
+  for (const fs::path& out : {dtb_path, args.dt_out ? fs::path(*args.dt_out) : fs::path()}) {
+    if (out.empty()) continue;
+    if (auto written = write_file(out, *dtb); !written) {
+      return failure(out.string() + ": " + to_string(written.error()));
+    }
+  }
+  return dtb_path;
+}
+
+// The configuration blob: the previous DICE stage's handover, made from this
+// machine's device secret (created on first use), in `work`. Returns the
+// QEMU arguments that place it in RAM where pvmfw reads and then wipes it
+// (board layout: BOARD_CONFIG_BASE).
+CliResult<std::vector<std::string>> place_config_blob(const Io& io, const fs::path& work) {
+  const std::string secret = default_device_secret_path();
+  if (!fs::exists(secret)) {
+    const std::string_view init[] = {"init", "--out", secret};
+    if (cmd_device(io, init) != kExitOk) return failure("");  // cmd_device said why
+  }
+  auto handover = device_previous_stage_handover(secret);
+  if (!handover) return usage_failure("previous DICE stage: " + handover.error());
+  dice::ConfigSpec spec;
+  spec.entries[0] = std::as_bytes(std::span(*handover));
+  std::vector<std::byte> blob(BOARD_CONFIG_MAX_SIZE);
+  auto size = dice::write_config(spec, blob);
+  // Both hold the previous stage's CDIs: wiped once the file is written.
+  base::secure_wipe(handover->data(), handover->size());
+  if (!size) {
+    base::secure_wipe(blob.data(), blob.size());
+    return usage_failure(std::string("config blob: ") + dice::to_string(size.error()));
+  }
+  const fs::path config_path = work / "config.bin";
+  auto written = write_private_file(
+      config_path, std::span(reinterpret_cast<const uint8_t*>(blob.data()), *size));
+  base::secure_wipe(blob.data(), blob.size());
+  if (!written) return usage_failure(config_path.string() + ": " + to_string(written.error()));
+  return std::vector<std::string>{"-device", "loader,file=" + config_path.string() + ",addr=" +
+                                                 hex(BOARD_CONFIG_BASE) + ",force-raw=on"};
+}
+
+// ---- The VM, ready to boot ----------------------------------------------------------
+
+struct PreparedVm {
+  WorkDir work;                   // removed when this dies, unless --keep-dir
+  std::vector<std::string> argv;  // QEMU's
+  std::string summary;            // the "pvm: kernel ..." line
+};
+
+std::string summary_line(const Inputs& in, const VmLayout& layout, const std::string& instance) {
+  std::string summary = "pvm: kernel " + hex(layout.kernel_address) + " (" +
+                        std::to_string(layout.kernel_size) + " bytes" +
+                        (in.kernel.is_linux ? "" : ", raw") + "), initrd ";
+  summary += layout.initrd ? hex(layout.initrd->start) + "-" + hex(layout.initrd->end) : "none";
+  summary += ", " + instance + ", dt via -dtb, firmware " + in.firmware;
+  return summary;
+}
+
+QemuConfig qemu_config(const RunArgs& args, const Inputs& in, const VmLayout& layout,
+                       const fs::path& dtb, const std::optional<Initrd>& initrd,
+                       std::vector<std::string> config_args) {
+  QemuConfig qemu;
+  if (args.qemu) qemu.qemu = *args.qemu;
+  qemu.mem_mib = args.mem_mib;
+  qemu.cpus = args.cpus;
+  qemu.firmware = in.firmware;
+  qemu.dtb = args.dtb ? *args.dtb : dtb.string();
+  qemu.icount = args.icount;
+  qemu.virtualization = args.virtualization;
+  qemu.extra_args = std::move(config_args);
+  qemu.extra_args.insert(qemu.extra_args.end(), args.qemu_args.begin(), args.qemu_args.end());
+  qemu.loads.push_back({in.kernel_path, layout.kernel_address});
+  if (initrd) qemu.loads.push_back({initrd->path, layout.initrd->start});
+  return qemu;
+}
+
+CliResult<PreparedVm> prepare_vm(const Io& io, const RunArgs& args) {
+  auto in = find_inputs(args);
+  if (!in) return std::unexpected(in.error());
+  auto work = args.keep_dir ? WorkDir::use_existing(*args.keep_dir) : WorkDir::create_temporary();
+  if (!work) return usage_failure("work folder: " + to_string(work.error()));
+  auto initrd = find_initrd(args, *in, work->path());
+  if (!initrd) return std::unexpected(initrd.error());
+  if (args.sign_key) {
+    if (auto signed_kernel = sign_kernel(*args.sign_key, *initrd, work->path(), *in);
+        !signed_kernel) {
+      return std::unexpected(signed_kernel.error());
+    }
+  }
+  auto layout = plan_vm_layout(in->kernel, *initrd ? std::optional((*initrd)->size) : std::nullopt,
+                               args.mem_mib << 20);
+  if (!layout) {
+    return usage_failure(std::string(to_string(layout.error())) + " (--mem " +
+                         std::to_string(args.mem_mib) + ")");
+  }
+  auto instance = find_instance_id(args);
+  if (!instance) return std::unexpected(instance.error());
+  auto dtb = write_device_tree(args, *layout, std::move(instance->id), work->path());
+  if (!dtb) return std::unexpected(dtb.error());
+  std::vector<std::string> config_args;
+  if (!args.no_config) {
+    auto placed = place_config_blob(io, work->path());
+    if (!placed) return std::unexpected(placed.error());
+    config_args = std::move(*placed);
+  }
+  std::vector<std::string> argv =
+      build_qemu_argv(qemu_config(args, *in, *layout, *dtb, *initrd, std::move(config_args)));
+  return PreparedVm{std::move(*work), std::move(argv), summary_line(*in, *layout, instance->note)};
+}
+
+// ---- Boot and judge ----------------------------------------------------------------
+
+void on_signal(int) {
+  // QEMU shares our process group and gets terminal signals itself; this
+  // makes run_qemu() reap it and return so the work folder is cleaned up.
+  request_stop();
+}
+
+void install_signal_handlers() {
+  struct sigaction action {};
+  action.sa_handler = on_signal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = 0;  // no SA_RESTART: poll() returns EINTR
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+  sigaction(SIGHUP, &action, nullptr);
+  // A closed stdout (`pvm run | head`) must not kill us before QEMU is
+  // reaped and the work folder removed; the verdict is in the exit status.
+  std::signal(SIGPIPE, SIG_IGN);
+}
+
+Expectations expectations_for(const RunArgs& args) {
+  Expectations expectations{.goals = args.expect, .expected_failure = args.expect_fail};
+  if (expectations.goals.empty() && !expectations.expected_failure) {
+    expectations.goals.emplace_back(kDefaultGoal);
+  }
+  return expectations;
+}
+
+// Runs QEMU, streaming its console to out and its stderr to err.
+int boot_and_judge(const Io& io, const RunArgs& args, const std::vector<std::string>& argv) {
+  const Expectations expectations = expectations_for(args);
+  install_signal_handlers();
+  RunOptions options{
+      .timeout = std::chrono::seconds(args.timeout_s),
+      .on_console = [&io](std::string_view line) { io.say(line); },
+      .on_stderr = [&io](std::string_view line) { io.error_line(line); },
+  };
+  auto result = run_qemu(argv, expectations, options);
+  if (!result) return io.fail(to_string(result.error()) + " (" + argv[0] + ")");
+  Judgement judgement = judge(*result, expectations);
+  if (judgement.verdict != Verdict::kPass) return io.fail(judgement.message);
+  return kExitOk;
+}
+
+}  // namespace
+
+std::expected<void, std::string> sign_payload(const std::string& kernel_path,
+                                              const std::optional<std::string>& initrd_path,
+                                              const std::string& key_path,
+                                              const std::string& out_path) {
+  auto key = load_private_key(key_path);  // the PEM bytes are wiped there
+  if (!key) return std::unexpected("key " + key.error());
+  auto kernel = read_file(kernel_path);
+  if (!kernel) return std::unexpected("kernel " + kernel_path + ": " + to_string(kernel.error()));
+  auto salt = avb::random_bytes(32);
+  if (!salt) return std::unexpected("salt: " + std::string(to_string(salt.error())));
+  avb::FooterSpec spec;
+  spec.partition_name = "boot";
+  spec.salt = std::move(*salt);
+  spec.vbmeta.algorithm = key->bits() == 2048   ? avb::Algorithm::kSha256Rsa2048
+                          : key->bits() == 8192 ? avb::Algorithm::kSha256Rsa8192
+                                                : avb::Algorithm::kSha256Rsa4096;
+  spec.vbmeta.key = &*key;
+  if (initrd_path) {
+    auto initrd = read_file(*initrd_path);
+    if (!initrd)
+      return std::unexpected("initrd " + *initrd_path + ": " + to_string(initrd.error()));
+    auto initrd_salt = avb::random_bytes(32);
+    if (!initrd_salt)
+      return std::unexpected("salt: " + std::string(to_string(initrd_salt.error())));
+    spec.vbmeta.included.push_back(avb::make_hash_descriptor(
+        "initrd_normal", avb::HashAlgorithm::kSha256, std::move(*initrd_salt), *initrd));
+  }
+  auto signed_kernel = avb::add_hash_footer(*kernel, std::move(spec));
+  if (!signed_kernel) return std::unexpected("signing: " + avb::to_string(signed_kernel.error()));
+  if (auto written = write_file(out_path, *signed_kernel); !written) {
+    return std::unexpected(out_path + ": " + to_string(written.error()));
+  }
+  return {};
+}
+
+int cmd_run(const Io& io, std::span<const std::string_view> words) {
+  auto args = parse_run_args(words);
+  if (!args) return io.usage_error("run", to_string(args.error()));
+  if (args->help) return io.help(run_usage());
+  auto vm = prepare_vm(io, *args);
+  if (!vm) return io.report("run", vm.error());
+  io.say(vm->summary);
+  if (args->print_cmd) io.say(shell_command(vm->argv));
+  return boot_and_judge(io, *args, vm->argv);
+}
+
+}  // namespace pvm
