@@ -1,8 +1,10 @@
 // The firmware's identity map. Built before the MMU is on (pvmfw_build_page_tables,
 // called from start.S) with only what pvmfw itself needs: its text (RX), rodata
 // (R), scratch RAM without the stack guard pages (RW, XN), the input DT window
-// (R, XN) and the early console page (Device, XN). Later additions go through
-// mmu::map while the MMU is on (adding entries only: no break-before-make).
+// (RW, XN: read, then rewritten with the rebuilt tree), the config window
+// and the handover page (RW, XN) and the early console page (Device, XN).
+// Later additions go through mmu::map while the MMU is on (adding entries
+// only: no break-before-make).
 #pragma once
 
 #include <cstdint>
