@@ -118,7 +118,7 @@ struct Inputs {
   const VmPlatform& v;
   const OutputOptions& o;
   uint32_t gic_phandle = 0;                 // the template GIC's
-  uint32_t pool_phandle = 0;                // the template DMA pool's
+  uint32_t dma_pool_phandle = 0;            // the template DMA pool's
   std::string_view bootargs;                // as written (filtered unless debuggable); empty: none
   std::array<char, kMaxBootargs> filtered;  // only the first bootargs.size() are written
   std::array<char, 48> stdout_path{};
@@ -223,7 +223,7 @@ enum class Kind : uint8_t {
   kMemory,
   kReserved,
   kDice,
-  kPool,
+  kDmaPool,
   kCpus,
   kCpu,
   kPsci,
@@ -287,7 +287,7 @@ Kind classify(Kind parent, std::string_view full) {
       return Kind::kCopy;
     case Kind::kReserved:
       if (name_is(name, "dice"sv)) return Kind::kDice;
-      if (name_is(name, "restricted_dma_reserved"sv)) return Kind::kPool;
+      if (name_is(name, "restricted_dma_reserved"sv)) return Kind::kDmaPool;
       return Kind::kCopy;
     case Kind::kCpus:
       return Kind::kCpu;  // the pattern of every cpu
@@ -298,234 +298,313 @@ Kind classify(Kind parent, std::string_view full) {
   }
 }
 
-// The edit of the `index`-th template node of `kind`. A set the template
-// node has keeps that property's place; the others are added before the
-// node's properties in the order listed.
-Result edit(const Inputs& in, Kind kind, size_t index, Edit& e) {
+// ---- the edit of each template node -----------------------------------------------------
+//
+// One function per kind of template node the rebuild changes, saying what it
+// writes there from the validated values. A set the template node has keeps
+// that property's place; the others are added before the node's properties
+// in the order the function adds them. The functions of the pattern nodes
+// (cpu, pl011, virtio_mmio) take the index of the device they write.
+
+// /memory@<lowest base>: every validated range.
+void edit_memory(const VmPlatform& v, Edit& e) {
+  e.unit = v.memory[0].base;
+  e.add(cells("reg"sv, 4 * v.memory.size(),
+              [](const Inputs& i, Out& out, size_t) { write_ranges(out, i.v.memory.span()); }));
+}
+
+// /reserved-memory/dice@<handover>: where the firmware put the DICE handover.
+void edit_dice(const OutputOptions& o, Edit& e) {
+  e.unit = o.dice_handover.base;
+  e.add(cells("reg"sv, 4, [](const Inputs& i, Out& out, size_t) {
+    write_ranges(out, std::span(&i.o.dice_handover, 1));
+  }));
+}
+
+// /reserved-memory/restricted_dma_reserved: the DMA pool, a fixed range or a
+// size (and an alignment, when the input gave one) for the guest to place;
+// left out without one.
+void edit_dma_pool(const VmPlatform& v, Edit& e) {
+  if (!v.dma_pool) {
+    e.keep = false;
+    return;
+  }
+  if (v.dma_pool->reg) {
+    e.unit = v.dma_pool->reg->base;
+    e.add(cells("reg"sv, 4, [](const Inputs& i, Out& out, size_t) {
+      write_ranges(out, std::span(&*i.v.dma_pool->reg, 1));
+    }));
+    e.drop("size"sv);
+    e.drop("alignment"sv);
+    return;
+  }
+  if (v.dma_pool->alignment != 0) {
+    e.add(cells("alignment"sv, 2,
+                [](const Inputs& i, Out& out, size_t) { out.u64(i.v.dma_pool->alignment); }));
+  } else {
+    e.drop("alignment"sv);
+  }
+  e.add(cells("size"sv, 2, [](const Inputs& i, Out& out, size_t) { out.u64(i.v.dma_pool->size); }));
+}
+
+// /cpus/cpu@<mpidr>, the `index`-th cpu.
+void edit_cpu(const VmPlatform& v, size_t index, Edit& e) {
+  if (index >= v.cpus.size()) {
+    e.keep = false;
+    return;
+  }
+  e.unit = v.cpus[index].mpidr;
+  e.add(string("compatible"sv, v.cpus[index].compatible));
+  e.add(cells(
+      "reg"sv, 1, [](const Inputs& i, Out& out, size_t n) { out.u32(i.v.cpus[n].mpidr); }, index));
+}
+
+// /psci: the firmware's own conduit (validation refused any other).
+void edit_psci(const VmPlatform& v, Edit& e) {
+  e.add(string("method"sv, v.psci == PsciMethod::kHvc ? "hvc"sv : "smc"sv));
+}
+
+// /timer's interrupts: the four validated PPIs.
+void write_timer_ppis(const Inputs& i, Out& out, size_t) {
+  // GICv2 PPIs name the CPUs they reach (bits 8-15); GICv3 has no such mask.
+  const uint32_t mask = i.v.gic.version == GicVersion::kV2
+                            ? ((1u << i.v.cpus.size()) - 1) << 8  // count <= 8 for v2
+                            : 0;
+  for (const Interrupt& ppi : i.v.timer.ppis) {
+    out.u32(kGicPpi);
+    out.u32(ppi.number);
+    out.u32(ppi.trigger | mask);
+  }
+}
+
+void edit_timer(Edit& e) { e.add(cells("interrupts"sv, 12, write_timer_ppis)); }
+
+// /intc@<distributor>: the template's GICv2, or made a GICv3 (its
+// compatible, the redistributor regions).
+void edit_gic(const Gic& g, Edit& e) {
+  e.unit = g.distributor.base;
+  if (g.version == GicVersion::kV2) {
+    e.add(cells("reg"sv, 8, [](const Inputs& i, Out& out, size_t) {
+      const base::Range regs[] = {i.v.gic.distributor, i.v.gic.cpu_interface};
+      write_ranges(out, regs);
+    }));
+    return;
+  }
+  if (g.redistributors.size() > 1) {
+    e.add(cells("#redistributor-regions"sv, 1, [](const Inputs& i, Out& out, size_t) {
+      out.u32(static_cast<uint32_t>(i.v.gic.redistributors.size()));
+    }));
+  }
+  e.add(cells("reg"sv, 4 * (1 + g.redistributors.size()), [](const Inputs& i, Out& out, size_t) {
+    write_ranges(out, std::span(&i.v.gic.distributor, 1));
+    write_ranges(out, i.v.gic.redistributors.span());
+  }));
+  e.add(string("compatible"sv, "arm,gic-v3"sv));
+}
+
+// /pl011@<base>, the `index`-th UART.
+void edit_uart(const VmPlatform& v, size_t index, Edit& e) {
+  if (index >= v.uarts.size()) {
+    e.keep = false;
+    return;
+  }
+  e.unit = v.uarts[index].reg.base;
+  e.add(cells(
+      "interrupts"sv, 3, [](const Inputs& i, Out& out, size_t n) { write_spi(out, i.v.uarts[n]); },
+      index));
+  e.add(cells(
+      "reg"sv, 4,
+      [](const Inputs& i, Out& out, size_t n) {
+        write_ranges(out, std::span(&i.v.uarts[n].reg, 1));
+      },
+      index));
+}
+
+// /virtio_mmio@<base>, the `index`-th virtio-mmio device.
+void edit_virtio(const VmPlatform& v, size_t index, Edit& e) {
+  if (index >= v.virtio.size()) {
+    e.keep = false;
+    return;
+  }
+  e.unit = v.virtio[index].reg.base;
+  // With a DMA pool, every device does its DMA through it (memory-region,
+  // Linux bindings/reserved-memory/shared-dma-pool.yaml).
+  if (v.dma_pool) {
+    e.add(cells("memory-region"sv, 1,
+                [](const Inputs& i, Out& out, size_t) { out.u32(i.dma_pool_phandle); }));
+  }
+  e.add(cells(
+      "interrupts"sv, 3, [](const Inputs& i, Out& out, size_t n) { write_spi(out, i.v.virtio[n]); },
+      index));
+  e.add(cells(
+      "reg"sv, 4,
+      [](const Inputs& i, Out& out, size_t n) {
+        write_ranges(out, std::span(&i.v.virtio[n].reg, 1));
+      },
+      index));
+}
+
+// /pcie's interrupt-map: one entry per INTx route, child unit address (3),
+// pin, GIC phandle, (the template GIC has #address-cells = 0), SPI
+// specifier (3).
+void write_pci_interrupt_map(const Inputs& i, Out& out, size_t) {
+  for (const PciIrq& irq : i.v.pci->irqs) {
+    out.u32(irq.device);
+    out.u32(0);
+    out.u32(0);
+    out.u32(irq.pin);
+    out.u32(i.gic_phandle);
+    out.u32(kGicSpi);
+    out.u32(irq.irq.number);
+    out.u32(irq.irq.trigger);
+  }
+}
+
+// /pcie's ranges (IEEE 1275 PCI binding): phys.hi (space, prefetchable),
+// bus address, CPU address (root: 2 cells), size (2 cells).
+void write_pci_ranges(const Inputs& i, Out& out, size_t) {
+  for (const PciRange& r : i.v.pci->ranges) {
+    out.u32(static_cast<uint32_t>(r.space) << 24 | (r.prefetchable ? 1u << 30 : 0));
+    out.u64(r.bus_address);
+    out.u64(r.cpu.base);
+    out.u64(r.cpu.size);
+  }
+}
+
+// /pcie@<ECAM base>: the validated host bridge (INTx only); left out without
+// one.
+void edit_pcie(const VmPlatform& v, Edit& e) {
+  if (!v.pci) {
+    e.keep = false;
+    return;
+  }
+  const Pci& pci = *v.pci;
+  e.unit = pci.ecam.base;
+  e.add(cells("interrupt-map"sv, 8 * pci.irqs.size(), write_pci_interrupt_map));
+  e.add(cells("interrupt-map-mask"sv, 4, [](const Inputs& i, Out& out, size_t) {
+    for (uint32_t m : i.v.pci->irq_mask) out.u32(m);
+  }));
+  e.add(cells("ranges"sv, 7 * pci.ranges.size(), write_pci_ranges));
+  e.add(cells("bus-range"sv, 2, [](const Inputs& i, Out& out, size_t) {
+    out.u32(i.v.pci->bus_first);
+    out.u32(i.v.pci->bus_last);
+  }));
+  e.add(cells("reg"sv, 4, [](const Inputs& i, Out& out, size_t) {
+    write_ranges(out, std::span(&i.v.pci->ecam, 1));
+  }));
+  // The template's memory-region points at the DMA pool.
+  if (!v.dma_pool) e.drop("memory-region"sv);
+}
+
+// /chosen: the validated bootargs (filtered unless debuggable), stdout-path
+// and initrd, and what the firmware decides (seeds, avf flags).
+void edit_chosen(const Inputs& in, Edit& e) {
   const VmPlatform& v = in.v;
   const OutputOptions& o = in.o;
-  auto add = [&](const Set& s) { e.add(s); };
+  if (!in.bootargs.empty()) e.add(string("bootargs"sv, in.bootargs));
+  if (v.stdout_uart) {
+    e.add(string("stdout-path"sv, std::string_view(in.stdout_path.data(), in.stdout_len)));
+  }
+  if (v.initrd) {
+    e.add(cells("linux,initrd-start"sv, 2,
+                [](const Inputs& i, Out& out, size_t) { out.u64(i.v.initrd->base); }));
+    e.add(cells("linux,initrd-end"sv, 2,
+                [](const Inputs& i, Out& out, size_t) { out.u64(i.v.initrd->end()); }));
+  }
+  if (o.kaslr_seed) {
+    e.add(cells("kaslr-seed"sv, 2,
+                [](const Inputs& i, Out& out, size_t) { out.u64(*i.o.kaslr_seed); }));
+  }
+  if (!o.rng_seed.empty()) e.add(bytes("rng-seed"sv, o.rng_seed));
+  if (o.strict_boot) e.add(bytes("avf,strict-boot"sv, {}));
+  if (o.new_instance) e.add(bytes("avf,new-instance"sv, {}));
+}
+
+// /avf: kept when it has something to carry.
+void edit_avf(const VmPlatform& v, Edit& e) {
+  e.keep = !v.avf_untrusted.empty() || v.secretkeeper_public_key;
+  if (v.secretkeeper_public_key) {
+    e.add(bytes("secretkeeper_public_key"sv, *v.secretkeeper_public_key));
+  }
+}
+
+// /avf/untrusted: the validated properties as opaque values, in the input's
+// order; a name given twice appears once, where its last occurrence is,
+// with its first value.
+Result edit_untrusted(const VmPlatform& v, Edit& e) {
+  e.keep = !v.avf_untrusted.empty();
+  for (size_t i = v.avf_untrusted.size(); i-- > 0;) {
+    const AvfProperty& prop = v.avf_untrusted[i];
+    if (prop.name.empty() || prop.name.size() > kMaxPropName ||
+        prop.name.find('\0') != std::string_view::npos) {
+      return Unexpected(BuildError::kInconsistent);
+    }
+    bool seen = false;
+    for (size_t j = 0; j < e.set_count; ++j) {
+      if (e.sets[j].key() != prop.name) continue;
+      e.sets[j] = bytes(prop.name, prop.value);
+      seen = true;
+    }
+    if (seen) continue;
+    if (e.set_count == e.sets.size()) return Unexpected(BuildError::kInconsistent);
+    // Each new name goes first.
+    for (size_t j = e.set_count; j > 0; --j) e.sets[j] = e.sets[j - 1];
+    e.sets[0] = bytes(prop.name, prop.value);
+    ++e.set_count;
+  }
+  return {};
+}
+
+// The edit of the `index`-th template node of `kind`.
+Result edit(const Inputs& in, Kind kind, size_t index, Edit& e) {
+  const VmPlatform& v = in.v;
   switch (kind) {
     case Kind::kCopy:
     case Kind::kRoot:
     case Kind::kReserved:
     case Kind::kCpus:
-      break;
+      return {};  // as the template has them
     case Kind::kMemory:
-      e.unit = v.memory[0].base;
-      add(cells("reg"sv, 4 * v.memory.size(),
-                [](const Inputs& i, Out& out, size_t) { write_ranges(out, i.v.memory.span()); }));
-      break;
+      edit_memory(v, e);
+      return {};
     case Kind::kDice:
-      e.unit = o.dice_handover.base;
-      add(cells("reg"sv, 4, [](const Inputs& i, Out& out, size_t) {
-        write_ranges(out, std::span(&i.o.dice_handover, 1));
-      }));
-      break;
-    case Kind::kPool:
-      if (!v.swiotlb) {
-        e.keep = false;
-      } else if (v.swiotlb->reg) {
-        e.unit = v.swiotlb->reg->base;
-        add(cells("reg"sv, 4, [](const Inputs& i, Out& out, size_t) {
-          write_ranges(out, std::span(&*i.v.swiotlb->reg, 1));
-        }));
-        e.drop("size"sv);
-        e.drop("alignment"sv);
-      } else {
-        if (v.swiotlb->alignment != 0) {
-          add(cells("alignment"sv, 2,
-                    [](const Inputs& i, Out& out, size_t) { out.u64(i.v.swiotlb->alignment); }));
-        } else {
-          e.drop("alignment"sv);
-        }
-        add(cells("size"sv, 2,
-                  [](const Inputs& i, Out& out, size_t) { out.u64(i.v.swiotlb->size); }));
-      }
-      break;
+      edit_dice(in.o, e);
+      return {};
+    case Kind::kDmaPool:
+      edit_dma_pool(v, e);
+      return {};
     case Kind::kCpu:
-      if (index >= v.cpus.size()) {
-        e.keep = false;
-        break;
-      }
-      e.unit = v.cpus[index].mpidr;
-      add(string("compatible"sv, v.cpus[index].compatible));
-      add(cells(
-          "reg"sv, 1, [](const Inputs& i, Out& out, size_t n) { out.u32(i.v.cpus[n].mpidr); },
-          index));
-      break;
+      edit_cpu(v, index, e);
+      return {};
     case Kind::kPsci:
-      add(string("method"sv, v.psci == PsciMethod::kHvc ? "hvc"sv : "smc"sv));
-      break;
+      edit_psci(v, e);
+      return {};
     case Kind::kTimer:
-      add(cells("interrupts"sv, 12, [](const Inputs& i, Out& out, size_t) {
-        // GICv2 PPIs name the CPUs they reach (bits 8-15); GICv3 has no such mask.
-        const uint32_t mask = i.v.gic.version == GicVersion::kV2
-                                  ? ((1u << i.v.cpus.size()) - 1) << 8  // count <= 8 for v2
-                                  : 0;
-        for (const Interrupt& ppi : i.v.timer.ppis) {
-          out.u32(kGicPpi);
-          out.u32(ppi.number);
-          out.u32(ppi.trigger | mask);
-        }
-      }));
-      break;
-    case Kind::kGic: {
-      const Gic& g = v.gic;
-      e.unit = g.distributor.base;
-      if (g.version == GicVersion::kV2) {
-        add(cells("reg"sv, 8, [](const Inputs& i, Out& out, size_t) {
-          const base::Range regs[] = {i.v.gic.distributor, i.v.gic.cpu_interface};
-          write_ranges(out, regs);
-        }));
-        break;
-      }
-      if (g.redistributors.size() > 1) {
-        add(cells("#redistributor-regions"sv, 1, [](const Inputs& i, Out& out, size_t) {
-          out.u32(static_cast<uint32_t>(i.v.gic.redistributors.size()));
-        }));
-      }
-      add(cells("reg"sv, 4 * (1 + g.redistributors.size()), [](const Inputs& i, Out& out, size_t) {
-        write_ranges(out, std::span(&i.v.gic.distributor, 1));
-        write_ranges(out, i.v.gic.redistributors.span());
-      }));
-      add(string("compatible"sv, "arm,gic-v3"sv));
-      break;
-    }
+      edit_timer(e);
+      return {};
+    case Kind::kGic:
+      edit_gic(v.gic, e);
+      return {};
     case Kind::kClock:
-      e.keep = !v.uarts.empty();
-      break;
+      e.keep = !v.uarts.empty();  // the UARTs' clock
+      return {};
     case Kind::kUart:
-      if (index >= v.uarts.size()) {
-        e.keep = false;
-        break;
-      }
-      e.unit = v.uarts[index].reg.base;
-      add(cells(
-          "interrupts"sv, 3,
-          [](const Inputs& i, Out& out, size_t n) { write_spi(out, i.v.uarts[n]); }, index));
-      add(cells(
-          "reg"sv, 4,
-          [](const Inputs& i, Out& out, size_t n) {
-            write_ranges(out, std::span(&i.v.uarts[n].reg, 1));
-          },
-          index));
-      break;
+      edit_uart(v, index, e);
+      return {};
     case Kind::kVirtio:
-      if (index >= v.virtio.size()) {
-        e.keep = false;
-        break;
-      }
-      e.unit = v.virtio[index].reg.base;
-      // With a DMA pool, every device does its DMA through it (memory-region,
-      // Linux bindings/reserved-memory/shared-dma-pool.yaml).
-      if (v.swiotlb) {
-        add(cells("memory-region"sv, 1,
-                  [](const Inputs& i, Out& out, size_t) { out.u32(i.pool_phandle); }));
-      }
-      add(cells(
-          "interrupts"sv, 3,
-          [](const Inputs& i, Out& out, size_t n) { write_spi(out, i.v.virtio[n]); }, index));
-      add(cells(
-          "reg"sv, 4,
-          [](const Inputs& i, Out& out, size_t n) {
-            write_ranges(out, std::span(&i.v.virtio[n].reg, 1));
-          },
-          index));
-      break;
-    case Kind::kPcie: {
-      if (!v.pci) {
-        e.keep = false;
-        break;
-      }
-      const Pci& pci = *v.pci;
-      e.unit = pci.ecam.base;
-      // Entry: child unit address (3), pin, GIC phandle, (the template GIC
-      // has #address-cells = 0), SPI specifier (3).
-      add(cells("interrupt-map"sv, 8 * pci.irqs.size(), [](const Inputs& i, Out& out, size_t) {
-        for (const PciIrq& irq : i.v.pci->irqs) {
-          out.u32(irq.device);
-          out.u32(0);
-          out.u32(0);
-          out.u32(irq.pin);
-          out.u32(i.gic_phandle);
-          out.u32(kGicSpi);
-          out.u32(irq.irq.number);
-          out.u32(irq.irq.trigger);
-        }
-      }));
-      add(cells("interrupt-map-mask"sv, 4, [](const Inputs& i, Out& out, size_t) {
-        for (uint32_t m : i.v.pci->irq_mask) out.u32(m);
-      }));
-      // IEEE 1275 PCI binding: phys.hi (space, prefetchable), bus address,
-      // CPU address (root: 2 cells), size (2 cells).
-      add(cells("ranges"sv, 7 * pci.ranges.size(), [](const Inputs& i, Out& out, size_t) {
-        for (const PciRange& r : i.v.pci->ranges) {
-          out.u32(static_cast<uint32_t>(r.space) << 24 | (r.prefetchable ? 1u << 30 : 0));
-          out.u64(r.bus_address);
-          out.u64(r.cpu.base);
-          out.u64(r.cpu.size);
-        }
-      }));
-      add(cells("bus-range"sv, 2, [](const Inputs& i, Out& out, size_t) {
-        out.u32(i.v.pci->bus_first);
-        out.u32(i.v.pci->bus_last);
-      }));
-      add(cells("reg"sv, 4, [](const Inputs& i, Out& out, size_t) {
-        write_ranges(out, std::span(&i.v.pci->ecam, 1));
-      }));
-      if (!v.swiotlb) e.drop("memory-region"sv);
-      break;
-    }
+      edit_virtio(v, index, e);
+      return {};
+    case Kind::kPcie:
+      edit_pcie(v, e);
+      return {};
     case Kind::kChosen:
-      if (!in.bootargs.empty()) add(string("bootargs"sv, in.bootargs));
-      if (v.stdout_uart) {
-        add(string("stdout-path"sv, std::string_view(in.stdout_path.data(), in.stdout_len)));
-      }
-      if (v.initrd) {
-        add(cells("linux,initrd-start"sv, 2,
-                  [](const Inputs& i, Out& out, size_t) { out.u64(i.v.initrd->base); }));
-        add(cells("linux,initrd-end"sv, 2,
-                  [](const Inputs& i, Out& out, size_t) { out.u64(i.v.initrd->end()); }));
-      }
-      if (o.kaslr_seed) {
-        add(cells("kaslr-seed"sv, 2,
-                  [](const Inputs& i, Out& out, size_t) { out.u64(*i.o.kaslr_seed); }));
-      }
-      if (!o.rng_seed.empty()) add(bytes("rng-seed"sv, o.rng_seed));
-      if (o.strict_boot) add(bytes("avf,strict-boot"sv, {}));
-      if (o.new_instance) add(bytes("avf,new-instance"sv, {}));
-      break;
+      edit_chosen(in, e);
+      return {};
     case Kind::kAvf:
-      e.keep = !v.avf_untrusted.empty() || v.secretkeeper_public_key;
-      if (v.secretkeeper_public_key)
-        add(bytes("secretkeeper_public_key"sv, *v.secretkeeper_public_key));
-      break;
-    case Kind::kUntrusted: {
-      e.keep = !v.avf_untrusted.empty();
-      // The input's order; a name given twice appears once, where its last
-      // occurrence is, with its first value.
-      for (size_t i = v.avf_untrusted.size(); i-- > 0;) {
-        const AvfProperty& prop = v.avf_untrusted[i];
-        if (prop.name.empty() || prop.name.size() > kMaxPropName ||
-            prop.name.find('\0') != std::string_view::npos) {
-          return Unexpected(BuildError::kInconsistent);
-        }
-        bool seen = false;
-        for (size_t j = 0; j < e.set_count; ++j) {
-          if (e.sets[j].key() != prop.name) continue;
-          e.sets[j] = bytes(prop.name, prop.value);
-          seen = true;
-        }
-        if (seen) continue;
-        if (e.set_count == e.sets.size()) return Unexpected(BuildError::kInconsistent);
-        // Each new name goes first.
-        for (size_t j = e.set_count; j > 0; --j) e.sets[j] = e.sets[j - 1];
-        e.sets[0] = bytes(prop.name, prop.value);
-        ++e.set_count;
-      }
-      break;
-    }
+      edit_avf(v, e);
+      return {};
+    case Kind::kUntrusted:
+      return edit_untrusted(v, e);
   }
   return {};
 }
@@ -551,7 +630,7 @@ class Rebuild {
     if (!seen(Kind::kChosen) || !seen(Kind::kMemory) || !seen(Kind::kDice) || !seen(Kind::kPsci) ||
         !seen(Kind::kTimer) || !seen(Kind::kGic) || count(Kind::kCpu) != v.cpus.size() ||
         count(Kind::kUart) != v.uarts.size() || count(Kind::kVirtio) != v.virtio.size() ||
-        (v.swiotlb && !seen(Kind::kPool)) || (v.pci && !seen(Kind::kPcie)) ||
+        (v.dma_pool && !seen(Kind::kDmaPool)) || (v.pci && !seen(Kind::kPcie)) ||
         (!v.avf_untrusted.empty() && !seen(Kind::kUntrusted)) ||
         (v.secretkeeper_public_key && !seen(Kind::kAvf))) {
       return Unexpected(BuildError::kInconsistent);
@@ -755,7 +834,7 @@ class Rebuild {
     ++counts_[static_cast<size_t>(kind)];
     // The phandles the DMA users and PCI's interrupt-map point at are the
     // template's: those nodes come first.
-    if ((kind == Kind::kVirtio && in_.v.swiotlb && in_.pool_phandle == 0) ||
+    if ((kind == Kind::kVirtio && in_.v.dma_pool && in_.dma_pool_phandle == 0) ||
         (kind == Kind::kPcie && in_.v.pci && in_.gic_phandle == 0)) {
       return Unexpected(BuildError::kInconsistent);
     }
@@ -765,7 +844,7 @@ class Rebuild {
     if (!e.keep) return {};
     if (auto r = read_props(tn); !r) return r;
     if (kind == Kind::kGic) in_.gic_phandle = phandle(tn);
-    if (kind == Kind::kPool) in_.pool_phandle = phandle(tn);
+    if (kind == Kind::kDmaPool) in_.dma_pool_phandle = phandle(tn);
 
     const char* name = tn.name;
     std::array<char, 48> renamed;
@@ -823,7 +902,7 @@ bool handover_ok(const VmPlatform& v, const base::Range& h) {
   if (!v.memory_containing(h)) return false;
   if (v.kernel && h.overlaps(base::page_span(*v.kernel))) return false;
   if (v.initrd && h.overlaps(base::page_span(*v.initrd))) return false;
-  if (v.swiotlb && v.swiotlb->reg && h.overlaps(*v.swiotlb->reg)) return false;
+  if (v.dma_pool && v.dma_pool->reg && h.overlaps(*v.dma_pool->reg)) return false;
   return true;
 }
 

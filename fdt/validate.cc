@@ -733,55 +733,55 @@ std::expected<void, ValidateError> read_chosen(Context& c) {
   return {};
 }
 
-// ---- /reserved-memory restricted DMA pool ---------------------------------------------
+// ---- the DMA pool: /reserved-memory restricted-dma-pool ---------------------------------
 
 bool power_of_two(uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }
 
-std::expected<void, ValidateError> read_swiotlb(Context& c) {
+std::expected<void, ValidateError> read_dma_pool(Context& c) {
   auto reserved = c.root.reserved;
   if (!reserved) return {};
   int pool = -1;
   for (auto n = c.t.first_child(*reserved); n; n = c.t.next_sibling(*n)) {
     if (!c.t.prop_has_string(*n, "compatible"sv, "restricted-dma-pool"sv)) continue;
-    if (pool >= 0) return Unexpected(ValidateError::kSwiotlbDuplicate);
+    if (pool >= 0) return Unexpected(ValidateError::kDmaPoolDuplicate);
     pool = *n;
   }
   if (pool < 0) return {};
   auto ac = cells_count(c.t, *reserved, "#address-cells"sv, 2);
   auto sc = cells_count(c.t, *reserved, "#size-cells"sv, 1);
   if (!ac || !sc || *ac < 1 || *ac > 2 || *sc < 1 || *sc > 2) {
-    return Unexpected(ValidateError::kSwiotlbBad);
+    return Unexpected(ValidateError::kDmaPoolBad);
   }
-  DmaPool& out = c.p.swiotlb.emplace();
+  DmaPool& out = c.p.dma_pool.emplace();
   const bool has_reg = c.t.prop(pool, "reg"sv).has_value();
   const bool has_size = c.t.prop(pool, "size"sv).has_value();
-  if (has_reg == has_size) return Unexpected(ValidateError::kSwiotlbBad);
+  if (has_reg == has_size) return Unexpected(ValidateError::kDmaPoolBad);
   if (has_reg) {
     auto regs = regs_prop(c.t, pool, "reg"sv, *ac, *sc);
-    if (!regs || regs->count() != 1) return Unexpected(ValidateError::kSwiotlbBad);
+    if (!regs || regs->count() != 1) return Unexpected(ValidateError::kDmaPoolBad);
     auto r = regs->at(0);
     if (!r || r->empty() || !page_aligned(*r) || !c.p.memory_containing(*r)) {
-      return Unexpected(ValidateError::kSwiotlbBad);
+      return Unexpected(ValidateError::kDmaPoolBad);
     }
     if (overlaps_firmware(c, *r) || (c.p.kernel && r->overlaps(pages(*c.p.kernel))) ||
         (c.p.initrd && r->overlaps(pages(*c.p.initrd)))) {
-      return Unexpected(ValidateError::kSwiotlbOverlap);
+      return Unexpected(ValidateError::kDmaPoolOverlap);
     }
     out.reg = *r;
     return {};
   }
   auto size = cells_prop(c.t, pool, "size"sv);
-  if (!size || size->count() != *sc) return Unexpected(ValidateError::kSwiotlbBad);
+  if (!size || size->count() != *sc) return Unexpected(ValidateError::kDmaPoolBad);
   out.size = size->read(0, *sc);
   if (out.size == 0 || !aligned(out.size, kPage) || out.size > c.p.memory_size()) {
-    return Unexpected(ValidateError::kSwiotlbBad);
+    return Unexpected(ValidateError::kDmaPoolBad);
   }
   if (c.t.prop(pool, "alignment"sv)) {
     auto align = cells_prop(c.t, pool, "alignment"sv);
-    if (!align || align->count() != *sc) return Unexpected(ValidateError::kSwiotlbBad);
+    if (!align || align->count() != *sc) return Unexpected(ValidateError::kDmaPoolBad);
     out.alignment = align->read(0, *sc);
     if (!power_of_two(out.alignment) || out.alignment < kPage) {
-      return Unexpected(ValidateError::kSwiotlbBad);
+      return Unexpected(ValidateError::kDmaPoolBad);
     }
   }
   return {};
@@ -867,7 +867,7 @@ std::expected<VmPlatform, ValidateError> validate_platform(const Tree& tree, con
       [](Context& cx) { return check_devices(cx); },
       read_kernel,
       read_chosen,
-      read_swiotlb,
+      read_dma_pool,
       read_avf,
   };
   for (Step step : kSteps) {
@@ -948,10 +948,10 @@ constexpr ErrorText kErrorText[] = {
     {ValidateError::kPciBadInterruptMap, "PCI_BAD_INTERRUPT_MAP",
      "PCI interrupt-map or its mask malformed"},
     {ValidateError::kPciTooManyDevices, "PCI_TOO_MANY_DEVICES", "more than 16 PCI devices"},
-    {ValidateError::kSwiotlbDuplicate, "SWIOTLB_DUPLICATE", "more than one restricted-dma-pool"},
-    {ValidateError::kSwiotlbBad, "SWIOTLB_BAD",
+    {ValidateError::kDmaPoolDuplicate, "SWIOTLB_DUPLICATE", "more than one restricted-dma-pool"},
+    {ValidateError::kDmaPoolBad, "SWIOTLB_BAD",
      "restricted-dma-pool neither a RAM range nor size+alignment"},
-    {ValidateError::kSwiotlbOverlap, "SWIOTLB_OVERLAP",
+    {ValidateError::kDmaPoolOverlap, "SWIOTLB_OVERLAP",
      "restricted-dma-pool overlaps the firmware or the payload"},
     {ValidateError::kKernelBadRange, "KERNEL_BAD_RANGE",
      "/config kernel-address or kernel-size malformed"},

@@ -183,10 +183,10 @@ std::string describe(const fdt::VmPlatform& p, const fdt::Options& o, size_t out
   } else {
     line("pci", "none");
   }
-  if (p.swiotlb) {
-    line("swiotlb", p.swiotlb->reg ? span_text(*p.swiotlb->reg)
-                                   : "size " + hex(p.swiotlb->size) + " alignment " +
-                                         hex(p.swiotlb->alignment));
+  if (p.dma_pool) {
+    line("dma pool", p.dma_pool->reg ? span_text(*p.dma_pool->reg)
+                                     : "size " + hex(p.dma_pool->size) + " alignment " +
+                                           hex(p.dma_pool->alignment));
   }
   line("kernel", p.kernel ? span_text(*p.kernel) : "none");
   line("initrd", p.initrd ? span_text(*p.initrd) : "none");
@@ -257,10 +257,13 @@ std::string platform_json(const fdt::VmPlatform& p, const fdt::Options& o, size_
   auto opt_range = [](const std::optional<base::Range>& r) {
     return r ? range_json(*r) : std::string("null");
   };
-  if (p.swiotlb) {
-    s += ",\"swiotlb\":{\"reg\":" + opt_range(p.swiotlb->reg) +
-         ",\"size\":" + std::to_string(p.swiotlb->size) +
-         ",\"alignment\":" + std::to_string(p.swiotlb->alignment) + "}";
+  // The DMA pool under its first key, "swiotlb": a stable name of the JSON
+  // output, kept when the code took the name "DMA pool" (as the refusals'
+  // SWIOTLB_* names are).
+  if (p.dma_pool) {
+    s += ",\"swiotlb\":{\"reg\":" + opt_range(p.dma_pool->reg) +
+         ",\"size\":" + std::to_string(p.dma_pool->size) +
+         ",\"alignment\":" + std::to_string(p.dma_pool->alignment) + "}";
   } else {
     s += ",\"swiotlb\":null";
   }

@@ -142,9 +142,10 @@ struct Pci {
   List<PciIrq, kMaxPciIrqs> irqs;
 };
 
-// /reserved-memory restricted-dma-pool (Linux bindings/reserved-memory/
-// shared-dma-pool.yaml): a fixed range, or a size and alignment for the guest
-// to place.
+// The DMA pool: the /reserved-memory restricted-dma-pool (Linux
+// bindings/reserved-memory/shared-dma-pool.yaml) the guest's devices do their
+// DMA through (Linux bounces it there: its restricted swiotlb). A fixed
+// range, or a size and alignment for the guest to place.
 struct DmaPool {
   std::optional<base::Range> reg;
   uint64_t size = 0;
@@ -166,7 +167,7 @@ struct VmPlatform {
   std::optional<size_t> stdout_uart;  // index into uarts
   List<Device, kMaxVirtio> virtio;
   std::optional<Pci> pci;
-  std::optional<DmaPool> swiotlb;
+  std::optional<DmaPool> dma_pool;
   std::optional<std::string_view> bootargs;  // without the NUL
   std::optional<base::Range> kernel;         // /config kernel-address, kernel-size
   std::optional<base::Range> initrd;         // /chosen linux,initrd-start, -end
@@ -228,9 +229,11 @@ enum class ValidateError : uint8_t {
   kPciOverlapsMemory,
   kPciBadInterruptMap,
   kPciTooManyDevices,
-  kSwiotlbDuplicate,
-  kSwiotlbBad,
-  kSwiotlbOverlap,
+  // The DMA pool's. Their stable names keep the older word, SWIOTLB_*
+  // (pvmfw's reboot reasons and `pvm fdt sanitize`'s errors; not renamed).
+  kDmaPoolDuplicate,
+  kDmaPoolBad,
+  kDmaPoolOverlap,
   kKernelBadRange,
   kKernelOutsideMemory,
   kKernelMisaligned,
