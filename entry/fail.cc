@@ -22,34 +22,6 @@ constinit bool g_secrets_live = false;
 void sink(void*, const char* data, size_t len) { console::write(data, len); }
 }  // namespace
 
-const char* to_string(Reason r) {
-  switch (r) {
-    case Reason::kInternalError:
-      return "INTERNAL_ERROR";
-    case Reason::kInvalidFdt:
-      return "INVALID_FDT";
-    case Reason::kInvalidPayload:
-      return "INVALID_PAYLOAD";
-    case Reason::kInvalidRamdisk:
-      return "INVALID_RAMDISK";
-    case Reason::kPayloadVerificationFailed:
-      return "PAYLOAD_VERIFICATION_FAILED";
-    case Reason::kSecretDerivationFailed:
-      return "SECRET_DERIVATION_FAILED";
-    case Reason::kInvalidConfigData:
-      return "INVALID_CONFIG_DATA";
-    case Reason::kInvalidBcc:
-      return "INVALID_BCC";
-    case Reason::kUnexpectedException:
-      return "UNEXPECTED_EXCEPTION";
-    case Reason::kStackSmashed:
-      return "STACK_SMASHED";
-    case Reason::kTestHook:
-      return "TEST_HOOK";
-  }
-  return "INTERNAL_ERROR";
-}
-
 void set_conduit(hvc::Conduit c) { g_conduit = c; }
 
 void mark_secrets_live() { g_secrets_live = true; }

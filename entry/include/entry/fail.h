@@ -9,24 +9,14 @@
 // Reason names follow AOSP's pvmfw reboot reasons without their prefix.
 #pragma once
 
+#include "boot/reason.h"
 #include "hvc/smccc.h"
 
 namespace fail {
 
-enum class Reason : uint8_t {
-  kInternalError,
-  kInvalidFdt,
-  kInvalidPayload,
-  kInvalidRamdisk,
-  kPayloadVerificationFailed,
-  kSecretDerivationFailed,
-  kInvalidConfigData,
-  kInvalidBcc,
-  kUnexpectedException,
-  kStackSmashed,
-  kTestHook,
-};
-const char* to_string(Reason r);
+// The reasons are the boot sequence's (entry/boot/include/boot/reason.h).
+using Reason = boot::Reason;
+using boot::to_string;
 
 // The conduit the reset goes through (from the DT's /psci/method once read).
 void set_conduit(hvc::Conduit c);
