@@ -142,7 +142,8 @@ console, and reports whether the guest reached its goal.
   --test-hook NAME  add /chosen/pvmfw,test-hook = NAME to the written tree
                     (acted on only by pvmfw-testhooks.bin: fault-unmapped,
                     stack-overflow, write-text, exec-stack, fail,
-                    hash-selftest, verify-only, fault-after-dice)
+                    hash-selftest, verify-only, fault-after-dice,
+                    fail-after-dice)
 
 Exit status: 0 goal reached and QEMU exited by itself; 1 guest failed or
 timed out; 2 usage error.
