@@ -39,7 +39,9 @@ SECTIONS {
   .init_array : { *(.init_array .init_array.*) *(.ctors) } >image
   ASSERT(SIZEOF(.init_array) == 0, "static constructors are not allowed in the firmware")
 
-  .data : ALIGN(PAGE) {
+  /* First in scratch, so at its page-aligned start; only 16-byte aligned
+   * in the image (its load copy follows .rodata, no padding page). */
+  .data : ALIGN(16) {
     __scratch_start = .;
     __data_start = .;
     *(.data .data.*)
@@ -55,6 +57,7 @@ SECTIONS {
     __data_end = .;
   } >scratch AT>image
   __data_lma = LOADADDR(.data);
+  ASSERT(__scratch_start == BOARD_SCRATCH_BASE, ".data must open the scratch window")
   ASSERT(LOADADDR(.tdata) - LOADADDR(.data) == ADDR(.tdata) - ADDR(.data),
          ".data and .tdata must be copied as one block")
   ASSERT(ALIGNOF(.tdata) <= 16 && ALIGNOF(.tbss) <= 16, "TLS alignment above 16 is not handled")
