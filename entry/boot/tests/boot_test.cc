@@ -21,6 +21,7 @@
 #include "fdt/sanitize.h"
 #include "file_io.h"
 #include "hvc/fake.h"
+#include "hvc/kvm.h"
 #include "vm_dt.h"
 
 namespace {
@@ -47,6 +48,7 @@ struct FakeMachine {
   bool entropy = true;
   std::vector<Stage> stages;
   std::optional<Stage> fail_at;
+  std::optional<uint64_t> map_fails_at;  // platform map() of a range starting here fails
 
   Region& add(base::Range r) {
     regions.push_back({r, std::vector<std::byte>(r.size)});
@@ -68,7 +70,10 @@ std::span<std::byte> fake_memory(base::Range r) {
   }
   return {};
 }
-std::expected<void, memory::Error> fake_map(base::Range, memory::Attr) { return {}; }
+std::expected<void, memory::Error> fake_map(base::Range r, memory::Attr) {
+  if (g_machine->map_fails_at == r.base) return std::unexpected(memory::Error::kOutOfTables);
+  return {};
+}
 void fake_clean(base::Range) {}
 void fake_write(const char* s, size_t n) { g_machine->console.append(s, n); }
 uint64_t fake_console() { return g_machine->uart; }
@@ -130,6 +135,46 @@ std::vector<std::byte> trusted_key() {
   return out;
 }
 
+// A pKVM-like hypervisor for the protected path (the pKVM guest ABI as
+// docs/abi.md lists it), with knobs for its answers and a record of the MMIO
+// guard calls. A plain function (hvc::fake::Handler), so its state is global.
+struct FakePkvm {
+  uint64_t mmio_granule = 4096;
+  hvc::Status enroll = hvc::Status::kSuccess;
+  hvc::Status map = hvc::Status::kSuccess;
+  hvc::Status unmap = hvc::Status::kSuccess;
+  std::vector<std::pair<uint32_t, uint64_t>> calls;  // MMIO guard calls: (function, IPA)
+};
+FakePkvm* g_pkvm = nullptr;
+
+hvc::Result pkvm(hvc::Conduit, uint32_t f, const hvc::Args& a) {
+  namespace fid = hvc::fid;
+  constexpr uint64_t kNotSupported = static_cast<uint64_t>(-1);
+  auto status = [](hvc::Status st) { return hvc::Result{static_cast<uint64_t>(st), 0, 0, 0}; };
+  switch (f) {
+    case fid::kVendorHypCallUid:  // KVM's UID
+      return {0xb66fb428, 0xe911c52e, 0x564bcaa9, 0x743a004d};
+    case fid::kKvmFeatures:  // MEMINFO .. MMIO_GUARD_UNMAP
+      return {(1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 7) | (1u << 8),
+              0, 0, 0};
+    case fid::kHypMeminfo:
+      return {4096, 0, 0, 0};
+    case fid::kMmioGuardInfo:
+      return {g_pkvm->mmio_granule, 0, 0, 0};
+    case fid::kMmioGuardEnroll:
+      g_pkvm->calls.emplace_back(f, 0);
+      return status(g_pkvm->enroll);
+    case fid::kMmioGuardMap:
+      g_pkvm->calls.emplace_back(f, a.x1);
+      return status(g_pkvm->map);
+    case fid::kMmioGuardUnmap:
+      g_pkvm->calls.emplace_back(f, a.x1);
+      return status(g_pkvm->unmap);
+    default:
+      return {kNotSupported, 0, 0, 0};
+  }
+}
+
 class BootTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -142,7 +187,17 @@ class BootTest : public ::testing::Test {
     payload_ = signed_payload(BOOT_TEST_KEY, std::vector<uint8_t>(8192, 0x42));
     vm_.kernel = pvm::VmDtConfig::Kernel{kKernelBase, payload_.size()};
   }
-  void TearDown() override { g_machine = nullptr; }
+  void TearDown() override {
+    g_machine = nullptr;
+    g_pkvm = nullptr;
+    hvc::fake::set_handler(nullptr);
+  }
+
+  // The protected path: the fake pKVM answers from here on.
+  void protect() {
+    g_pkvm = &pkvm_;
+    hvc::fake::set_handler(pkvm);
+  }
 
   // The machine as the VMM leaves it: the tree in the DT window, the config
   // blob in the config window, the payload at the kernel address.
@@ -199,6 +254,7 @@ class BootTest : public ::testing::Test {
   pvm::VmDtConfig vm_;
   std::vector<uint8_t> payload_;
   std::optional<std::vector<std::byte>> config_override_;
+  FakePkvm pkvm_;
 };
 
 TEST_F(BootTest, BootsAndHandsOverKernelAndTree) {
@@ -352,3 +408,66 @@ TEST(BootFailure, DetailIsBoundedAndTerminated) {
 }
 
 }  // namespace
+
+// ---- The protected path (a pKVM-like hypervisor) ---------------------------------
+
+TEST_F(BootTest, UnderPkvmGuardsTheConsoleAndReleasesIt) {
+  protect();
+  auto r = boot();
+  ASSERT_TRUE(r.has_value()) << r.error().c_str() << "\n" << machine_.console;
+  EXPECT_NE(machine_.console.find("pvmfw: protected VM (pKVM): MMIO guard on, console mapped\n"),
+            std::string::npos);
+  const std::vector<std::pair<uint32_t, uint64_t>> want = {
+      {hvc::fid::kMmioGuardEnroll, 0},
+      {hvc::fid::kMmioGuardMap, machine_.uart},
+      {hvc::fid::kMmioGuardUnmap, machine_.uart},  // not debuggable: the console goes
+  };
+  EXPECT_EQ(pkvm_.calls, want);
+}
+
+TEST_F(BootTest, UnderPkvmAnUnmapOldKernelsAnswerMinusOneIsFine) {
+  // Android 13 kernels answer NOT_SUPPORTED to a successful MMIO_GUARD_UNMAP.
+  protect();
+  pkvm_.unmap = hvc::Status::kNotSupported;
+  EXPECT_TRUE(boot().has_value()) << machine_.console;
+}
+
+TEST_F(BootTest, RefusesAnotherMmioGuardGranule) {
+  protect();
+  pkvm_.mmio_granule = 16384;
+  expect_refusal(Reason::kInternalError, "MMIO guard granule 16384, expected 4096");
+  EXPECT_TRUE(pkvm_.calls.empty());
+}
+
+TEST_F(BootTest, RefusesAFailedEnroll) {
+  protect();
+  pkvm_.enroll = hvc::Status::kInvalidParameter;
+  expect_refusal(Reason::kInternalError,
+                 std::string("MMIO_GUARD_ENROLL: ") +
+                     hvc::to_string(hvc::Status::kInvalidParameter));
+}
+
+TEST_F(BootTest, RefusesAFailedConsoleMap) {
+  protect();
+  pkvm_.map = hvc::Status::kInvalidParameter;
+  expect_refusal(Reason::kInternalError,
+                 std::string("MMIO_GUARD_MAP console: ") +
+                     hvc::to_string(hvc::Status::kInvalidParameter));
+}
+
+TEST_F(BootTest, RefusesAFailedUnmapBeforeTheJump) {
+  protect();
+  pkvm_.unmap = hvc::Status::kInvalidParameter;
+  char want[64];
+  snprintf(want, sizeof(want), "MMIO_GUARD_UNMAP %#lx failed", static_cast<unsigned long>(machine_.uart));
+  expect_refusal(Reason::kInternalError, want);
+  // Refused before DICE: no secret was derived, the config window is intact.
+  EXPECT_FALSE(machine_.secrets_live);
+}
+
+TEST_F(BootTest, RefusesWhenThePayloadCannotBeMapped) {
+  machine_.map_fails_at = kKernelBase;
+  expect_refusal(Reason::kInternalError,
+                 std::string("map kernel: ") + memory::to_string(memory::Error::kOutOfTables));
+  EXPECT_FALSE(machine_.secrets_live);
+}
