@@ -19,6 +19,8 @@
 #include "dice/config.h"
 #include "dice/pvmfw.h"
 #include "fdt/sanitize.h"
+
+#include <libfdt.h>
 #include "file_io.h"
 #include "hvc/fake.h"
 #include "hvc/kvm.h"
@@ -470,4 +472,20 @@ TEST_F(BootTest, RefusesWhenThePayloadCannotBeMapped) {
   expect_refusal(Reason::kInternalError,
                  std::string("map kernel: ") + memory::to_string(memory::Error::kOutOfTables));
   EXPECT_FALSE(machine_.secrets_live);
+}
+
+TEST_F(BootTest, RefusesARebuildWithoutRoomAfterDiceAndWipesTheConfig) {
+  // A valid tree whose header claims almost the whole 2 MiB window (free
+  // space at its end, as dtc -S writes): the rebuilt tree has no room behind
+  // it. This fails after DICE; the previous stage's CDIs must already be gone.
+  place();
+  auto& window = machine_.find(kBoard.dt_window.base)->bytes;
+  std::vector<std::byte> tree(window.begin(), window.end());
+  ASSERT_EQ(fdt_open_into(tree.data(), window.data(), static_cast<int>(window.size() - 2048)), 0);
+  auto r = boot::run(kFakePlatform, inputs_);
+  ASSERT_FALSE(r.has_value()) << machine_.console;
+  EXPECT_EQ(r.error().reason, Reason::kInvalidFdt);
+  EXPECT_EQ(r.error().view(), "rebuild: OUTPUT_NO_SPACE");
+  EXPECT_TRUE(machine_.secrets_live);
+  EXPECT_TRUE(config_wiped());
 }
