@@ -2,6 +2,7 @@
 // faulting code may have left FP/SIMD state anything, and this must not use it).
 #include <cstdint>
 
+#include "base/sysreg.h"
 #include "entry/console.h"
 #include "entry/fail.h"
 
@@ -21,18 +22,6 @@ const char* kind_name(uint64_t kind) {
   return kind < 16 ? kNames[kind] : "?";
 }
 
-// Syndrome registers (Arm ARM D17.2: ESR_EL1, ELR_EL1, FAR_EL1, SPSR_EL1).
-#define DEFINE_SYSREG_READ(name)                     \
-  uint64_t read_##name() {                           \
-    uint64_t v;                                      \
-    asm volatile("mrs %0, " #name : "=r"(v));        \
-    return v;                                        \
-  }
-DEFINE_SYSREG_READ(esr_el1)
-DEFINE_SYSREG_READ(elr_el1)
-DEFINE_SYSREG_READ(far_el1)
-DEFINE_SYSREG_READ(spsr_el1)
-
 }  // namespace
 
 extern "C" [[noreturn]] void pvmfw_exception(uint64_t kind, const ExceptionFrame* f) {
@@ -40,12 +29,14 @@ extern "C" [[noreturn]] void pvmfw_exception(uint64_t kind, const ExceptionFrame
   // that faults, say): printing again could fault again, forever. The
   // failure funnel's end instead: wipe, reset.
   if (!fail::begin_exception_report()) fail::wipe_and_reset();
-  const uint64_t esr = read_esr_el1();
-  const uint64_t elr = read_elr_el1();
-  const uint64_t far = read_far_el1();
-  const uint64_t spsr = read_spsr_el1();
+  namespace sr = base::sysreg;
+  const sr::Esr syndrome = sr::read_esr();
+  const uint64_t esr = syndrome.raw;
+  const uint64_t elr = sr::read_elr_el1();
+  const uint64_t far = sr::read_far_el1();
+  const uint64_t spsr = sr::read_spsr_el1();
   console::print("\npvmfw: unexpected exception: %s\n", kind_name(kind));
-  console::print("  ESR_EL1  %016lx (EC %#lx)\n", esr, (esr >> 26) & 0x3f);
+  console::print("  ESR_EL1  %016lx (EC %#x) %s\n", esr, syndrome.ec(), syndrome.ec_name());
   console::print("  ELR_EL1  %016lx\n  FAR_EL1  %016lx\n  SPSR_EL1 %016lx\n", elr, far, spsr);
   if (fail::secrets_live()) {
     console::print("  (general registers withheld: DICE secrets in use)\n");

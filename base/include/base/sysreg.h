@@ -164,6 +164,9 @@ BASE_SYSREG_READ(read_id_aa64isar0_raw, id_aa64isar0_el1)
 BASE_SYSREG_READ(read_id_aa64pfr0_raw, id_aa64pfr0_el1)
 BASE_SYSREG_READ(read_id_aa64mmfr0_raw, id_aa64mmfr0_el1)
 BASE_SYSREG_READ(read_esr_el1, esr_el1)
+BASE_SYSREG_READ(read_elr_el1, elr_el1)    // D17.2.43, the return address
+BASE_SYSREG_READ(read_far_el1, far_el1)    // D17.2.46, the faulting address
+BASE_SYSREG_READ(read_spsr_el1, spsr_el1)  // D17.2.151, the interrupted PSTATE
 BASE_SYSREG_WRITE(write_sctlr_el1, sctlr_el1)
 BASE_SYSREG_WRITE(write_tcr_el1, tcr_el1)
 BASE_SYSREG_WRITE(write_mair_el1, mair_el1)
