@@ -25,40 +25,12 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "qemu"))
+import qmp  # noqa: E402  (tests/qemu/qmp.py)
+
 DT_BASE = 0x40000000      # boards/qemu-virt: BOARD_DT_BASE
 DT_MAX_SIZE = 0x200000    # BOARD_DT_MAX_SIZE
 INSTANCE = bytes(range(64)).hex()
-
-
-def qmp(sock_path, deadline):
-    """A QMP connection (QEMU waits for it before starting the guest) and a
-    function that runs one command and returns its answer."""
-    while True:
-        try:
-            s = socket.socket(socket.AF_UNIX)
-            s.connect(sock_path)
-            break
-        except OSError:
-            s.close()
-            if time.time() > deadline:
-                raise RuntimeError("QMP socket never appeared")
-            time.sleep(0.05)
-    f = s.makefile("rw")
-    json.loads(f.readline())  # greeting
-
-    def command(name, **arguments):
-        f.write(json.dumps({"execute": name, "arguments": arguments}) + "\n")
-        f.flush()
-        while True:
-            msg = json.loads(f.readline())
-            if "event" in msg:
-                continue
-            if "error" in msg:
-                raise RuntimeError(f"QMP {name}: {msg['error']}")
-            return msg["return"]
-
-    command("qmp_capabilities")
-    return s, command
 
 
 def fdtget_hex(fdtget, dtb, prop):
@@ -99,7 +71,7 @@ def main():
         proc = subprocess.Popen([a.pvm, *words], stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True, env=env)
         deadline = time.time() + 60
-        s, command = qmp(sock, deadline)
+        s, _, command, _ = qmp.connect(sock, deadline)
         # The payload powers off at its end; with -no-shutdown QEMU stops there.
         while command("query-status")["status"] != "shutdown":
             if time.time() > deadline:

@@ -51,6 +51,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../dice/tests"))
 import dice_cli_test as ref  # noqa: E402  (the independent DICE)
+import qmp  # noqa: E402  (beside this file)
 
 RAM_BASE = 0x40000000
 HANDOVER = (0x403FF000, 0x40400000)  # boards/qemu-virt: BOARD_HANDOVER_BASE, +4 KiB
@@ -196,38 +197,6 @@ def part_handover(ctx):
         print("SKIP: other-key: no --other-firmware/--other-key")
 
 
-def qmp(sock_path, deadline):
-    """A QMP connection (QEMU waits for it before starting the guest)."""
-    while True:
-        try:
-            s = socket.socket(socket.AF_UNIX)
-            s.connect(sock_path)
-            break
-        except OSError:
-            s.close()
-            if time.time() > deadline:
-                raise RuntimeError("QMP socket never appeared")
-            time.sleep(0.05)
-    f = s.makefile("rw")
-    json.loads(f.readline())  # greeting
-
-    def command(name, **arguments):
-        f.write(json.dumps({"execute": name, "arguments": arguments}) + "\n")
-        f.flush()
-        while True:
-            msg = json.loads(f.readline())
-            if "event" in msg:
-                events.append(msg["event"])
-                continue
-            if "error" in msg:
-                raise RuntimeError(f"QMP {name}: {msg['error']}")
-            return msg["return"]
-
-    events = []
-    command("qmp_capabilities")
-    return s, f, command, events
-
-
 def run_and_dump(ctx, words, qemu_args, stopped_by):
     """Runs `pvm run WORDS -- QEMU_ARGS` with QMP, waits until QEMU has
     stopped the guest (query-status "shutdown": `stopped_by`), saves all
@@ -241,7 +210,7 @@ def run_and_dump(ctx, words, qemu_args, stopped_by):
     proc = subprocess.Popen([ctx.a.pvm, *words], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, env=ctx.env)
     deadline = time.time() + 60
-    s, f, command, events = qmp(sock, deadline)
+    s, f, command, events = qmp.connect(sock, deadline)
     while command("query-status")["status"] != "shutdown":
         if time.time() > deadline:
             command("quit")
