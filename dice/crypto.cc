@@ -12,6 +12,7 @@
 
 #include <cstring>
 
+#include "base/mbedtls_owned.h"
 #include "base/wipe.h"
 #include "internal.h"
 
@@ -36,63 +37,28 @@ const unsigned char* in_ptr(Bytes b) {
 }
 const unsigned char* in_ptr(std::span<const uint8_t> b) { return in_ptr(std::as_bytes(b)); }
 
-// ---- Owners of mbedTLS objects: init on construction, free (which zeroizes
-// the object and whatever it allocated) on destruction. -------------------------------
+// ---- Owners of mbedTLS objects (base/mbedtls_owned.h: freed, and so
+// zeroized, on every path). ----------------------------------------------------------------
 
-class MdContext {
- public:
-  MdContext() { mbedtls_md_init(&ctx_); }
-  ~MdContext() { mbedtls_md_free(&ctx_); }
-  MdContext(const MdContext&) = delete;
-  MdContext& operator=(const MdContext&) = delete;
-  mbedtls_md_context_t* get() { return &ctx_; }
-
- private:
-  mbedtls_md_context_t ctx_;
-};
-
-class Mpi {
- public:
-  Mpi() { mbedtls_mpi_init(&v_); }
-  ~Mpi() { mbedtls_mpi_free(&v_); }
-  Mpi(const Mpi&) = delete;
-  Mpi& operator=(const Mpi&) = delete;
-  mbedtls_mpi* get() { return &v_; }
-
- private:
-  mbedtls_mpi v_;
-};
-
-class Point {
- public:
-  Point() { mbedtls_ecp_point_init(&p_); }
-  ~Point() { mbedtls_ecp_point_free(&p_); }
-  Point(const Point&) = delete;
-  Point& operator=(const Point&) = delete;
-  mbedtls_ecp_point* get() { return &p_; }
-
- private:
-  mbedtls_ecp_point p_;
-};
+using MdContext = base::MbedtlsOwned<mbedtls_md_context_t, mbedtls_md_init, mbedtls_md_free>;
+using Mpi = base::MbedtlsOwned<mbedtls_mpi, mbedtls_mpi_init, mbedtls_mpi_free>;
+using Point = base::MbedtlsOwned<mbedtls_ecp_point, mbedtls_ecp_point_init, mbedtls_ecp_point_free>;
+using GcmContext = base::MbedtlsOwned<mbedtls_gcm_context, mbedtls_gcm_init, mbedtls_gcm_free>;
 
 // HMAC_DRBG (NIST SP 800-90A §10.1.2) without reseeding: instantiated with
 // one buffer as the entropy input (mbedtls_hmac_drbg_seed_buf), then an
 // mbedTLS f_rng (mbedtls_hmac_drbg_random with rng()).
 class HmacDrbg {
  public:
-  HmacDrbg() { mbedtls_hmac_drbg_init(&ctx_); }
-  ~HmacDrbg() { mbedtls_hmac_drbg_free(&ctx_); }
-  HmacDrbg(const HmacDrbg&) = delete;
-  HmacDrbg& operator=(const HmacDrbg&) = delete;
-
   [[nodiscard]] bool seed(mbedtls_md_type_t md, std::span<const uint8_t> entropy) {
-    return mbedtls_hmac_drbg_seed_buf(&ctx_, mbedtls_md_info_from_type(md), in_ptr(entropy),
+    return mbedtls_hmac_drbg_seed_buf(ctx_.get(), mbedtls_md_info_from_type(md), in_ptr(entropy),
                                       entropy.size()) == 0;
   }
-  void* rng() { return &ctx_; }
+  void* rng() { return ctx_.get(); }
 
  private:
-  mbedtls_hmac_drbg_context ctx_;
+  base::MbedtlsOwned<mbedtls_hmac_drbg_context, mbedtls_hmac_drbg_init, mbedtls_hmac_drbg_free>
+      ctx_;
 };
 
 // ---- Digests, HMAC, HKDF ----------------------------------------------------------------
@@ -224,18 +190,6 @@ std::expected<void, Error> derive_key(p256::SeedView seed, p256::PrivateKeyOut p
 }
 
 // ---- AES-256-GCM ------------------------------------------------------------------------
-
-class GcmContext {
- public:
-  GcmContext() { mbedtls_gcm_init(&ctx_); }
-  ~GcmContext() { mbedtls_gcm_free(&ctx_); }
-  GcmContext(const GcmContext&) = delete;
-  GcmContext& operator=(const GcmContext&) = delete;
-  mbedtls_gcm_context* get() { return &ctx_; }
-
- private:
-  mbedtls_gcm_context ctx_;
-};
 
 // The output is the input's size and either the input itself or apart from it.
 bool in_place_or_apart(Bytes in, std::span<std::byte> out) {
