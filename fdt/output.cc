@@ -402,6 +402,21 @@ void edit_gic(const Gic& g, Edit& e) {
   e.add(string("compatible"sv, "arm,gic-v3"sv));
 }
 
+// The interrupts and reg of the `index`-th device of the platform's
+// `Devices` list (uarts or virtio).
+template <auto Devices>
+void add_device(Edit& e, size_t index) {
+  e.add(cells(
+      "interrupts"sv, 3,
+      [](const Inputs& i, Out& out, size_t n) { write_spi(out, (i.v.*Devices)[n]); }, index));
+  e.add(cells(
+      "reg"sv, 4,
+      [](const Inputs& i, Out& out, size_t n) {
+        write_ranges(out, std::span(&(i.v.*Devices)[n].reg, 1));
+      },
+      index));
+}
+
 // /pl011@<base>, the `index`-th UART.
 void edit_uart(const VmPlatform& v, size_t index, Edit& e) {
   if (index >= v.uarts.size()) {
@@ -409,15 +424,7 @@ void edit_uart(const VmPlatform& v, size_t index, Edit& e) {
     return;
   }
   e.unit = v.uarts[index].reg.base;
-  e.add(cells(
-      "interrupts"sv, 3, [](const Inputs& i, Out& out, size_t n) { write_spi(out, i.v.uarts[n]); },
-      index));
-  e.add(cells(
-      "reg"sv, 4,
-      [](const Inputs& i, Out& out, size_t n) {
-        write_ranges(out, std::span(&i.v.uarts[n].reg, 1));
-      },
-      index));
+  add_device<&VmPlatform::uarts>(e, index);
 }
 
 // /virtio_mmio@<base>, the `index`-th virtio-mmio device.
@@ -433,15 +440,7 @@ void edit_virtio(const VmPlatform& v, size_t index, Edit& e) {
     e.add(cells("memory-region"sv, 1,
                 [](const Inputs& i, Out& out, size_t) { out.u32(i.dma_pool_phandle); }));
   }
-  e.add(cells(
-      "interrupts"sv, 3, [](const Inputs& i, Out& out, size_t n) { write_spi(out, i.v.virtio[n]); },
-      index));
-  e.add(cells(
-      "reg"sv, 4,
-      [](const Inputs& i, Out& out, size_t n) {
-        write_ranges(out, std::span(&i.v.virtio[n].reg, 1));
-      },
-      index));
+  add_device<&VmPlatform::virtio>(e, index);
 }
 
 // /pcie's interrupt-map: one entry per INTx route, child unit address (3),

@@ -598,10 +598,7 @@ std::expected<base::Range, Error> Tree::reg(int node, size_t index) const {
   if (p->size() % entry != 0) return std::unexpected(Error::kBadProperty);
   if (index >= p->size() / entry) return std::unexpected(Error::kNotFound);
   auto read = [&](size_t off, uint32_t n) {
-    uint64_t v = 0;
-    for (size_t i = 0; i < 4 * size_t{n}; ++i)
-      v = (v << 8) | std::to_integer<uint64_t>((*p)[off + i]);
-    return v;
+    return base::detail::load_be<uint64_t>(p->subspan(off, 4 * size_t{n}));
   };
   const size_t off = index * entry;
   auto r = base::Range::make(read(off, *ac), read(off + 4 * size_t{*ac}, *sc));
