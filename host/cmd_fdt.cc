@@ -81,25 +81,8 @@ std::span<const OptionSpec<FdtArgs>> fdt_options() {
          a.rng_seed = std::move(*bytes);
          return ok();
        }},
-      {"--help", false,
-       [ok](FdtArgs& a, std::string_view) {
-         a.help = true;
-         return ok();
-       }},
-      {"-h", false,
-       [ok](FdtArgs& a, std::string_view) {
-         a.help = true;
-         return ok();
-       }},
   };
   return kOptions;
-}
-
-int usage_error(std::string_view message) {
-  std::fflush(stdout);
-  std::fprintf(stderr, "pvm: %.*s\npvm: see `pvm fdt --help`\n", static_cast<int>(message.size()),
-               message.data());
-  return kExitUsage;
 }
 
 std::string span_text(const base::Range& r) { return hex(r.base) + "-" + hex(r.end()); }
@@ -285,17 +268,9 @@ std::string platform_json(const fdt::VmPlatform& p, const fdt::Options& o, size_
 }
 
 // A refusal as pvmfw names it, with the step that refused.
-int refuse(bool json, fdt::SanitizeError e) {
-  const std::string_view name = fdt::to_string(e), detail = fdt::describe(e);
-  if (json) {
-    std::printf("{\"result\":\"error\",\"error\":%s,\"step\":%s,\"detail\":%s}\n",
-                json_string(name).c_str(), json_string(fdt::to_string(e.step())).c_str(),
-                json_string(detail).c_str());
-  }
-  std::fflush(stdout);
-  std::fprintf(stderr, "error: %.*s: %.*s\n", static_cast<int>(name.size()), name.data(),
-               static_cast<int>(detail.size()), detail.data());
-  return kExitFailed;
+int refuse(const Io& io, bool json, fdt::SanitizeError e) {
+  return io.refuse(json, fdt::to_string(e), fdt::describe(e),
+                   ",\"step\":" + json_string(fdt::to_string(e.step())));
 }
 
 }  // namespace
@@ -335,49 +310,40 @@ stdout with --json); 2 usage error or an unreadable file.
 )";
 }
 
-int cmd_fdt(std::span<const std::string_view> words) {
-  if (words.empty()) return usage_error("fdt: missing subcommand (sanitize)");
-  if (words[0] == "--help" || words[0] == "-h" || words[0] == "help") {
-    std::fputs(std::string(fdt_usage()).c_str(), stdout);
-    return kExitOk;
-  }
+int cmd_fdt(const Io& io, std::span<const std::string_view> words) {
+  if (words.empty()) return io.usage_error("fdt", "fdt: missing subcommand (sanitize)");
+  if (is_help_option(words[0]) || words[0] == "help") return io.help(fdt_usage());
   if (words[0] != "sanitize")
-    return usage_error("fdt: unknown subcommand '" + std::string(words[0]) + "'");
+    return io.usage_error("fdt", "fdt: unknown subcommand '" + std::string(words[0]) + "'");
   FdtArgs args;
-  auto parsed = parse_options<FdtArgs>(
+  auto parsed = parse_args<FdtArgs>(
       words.subspan(1), fdt_options(), args, [](FdtArgs& a, std::string_view v) {
         if (a.files.size() == 2)
           return std::expected<void, ArgError>(arg_error(ArgErrc::kUnexpectedArgument, v));
         a.files.emplace_back(v);
         return std::expected<void, ArgError>();
       });
-  if (!parsed) return usage_error(to_string(parsed.error()));
-  if (args.help) {
-    std::fputs(std::string(fdt_usage()).c_str(), stdout);
-    return kExitOk;
-  }
-  if (args.files.size() != 2) return usage_error("fdt sanitize: need IN.dtb and OUT.dtb");
+  if (!parsed) return io.usage_error("fdt", to_string(parsed.error()));
+  if (args.help) return io.help(fdt_usage());
+  if (args.files.size() != 2) return io.usage_error("fdt", "fdt sanitize: need IN.dtb and OUT.dtb");
 
   // Up to twice the DT window, so an oversized tree is refused by pvmfw's
   // own rule (FDT_TOO_BIG) rather than by the file reader.
   auto input = read_file(args.files[0], 2 * kBoard.dt_window.size);
-  if (!input) return usage_error(args.files[0] + ": " + to_string(input.error()));
+  if (!input) return io.usage_error("fdt", args.files[0] + ": " + to_string(input.error()));
   args.options.rng_seed = args.rng_seed;
   std::vector<std::byte> out(kBoard.dt_window.size);
   auto done = fdt::sanitize(std::as_bytes(std::span(*input)), kBoard, args.options, out);
-  if (!done) return refuse(args.json, done.error());
+  if (!done) return refuse(io, args.json, done.error());
   out.resize(done->size);
   auto out_bytes = std::span(reinterpret_cast<const uint8_t*>(out.data()), out.size());
   if (auto written = write_file(args.files[1], out_bytes); !written) {
-    std::fflush(stdout);
-    std::fprintf(stderr, "pvm: %s: %s\n", args.files[1].c_str(),
-                 to_string(written.error()).c_str());
-    return kExitFailed;
+    return io.fail(args.files[1] + ": " + to_string(written.error()));
   }
   if (args.json) {
-    std::printf("%s\n", platform_json(done->platform, args.options, done->size).c_str());
+    io.say(platform_json(done->platform, args.options, done->size));
   } else {
-    std::fputs(describe(done->platform, args.options, done->size).c_str(), stdout);
+    io.print(describe(done->platform, args.options, done->size));
   }
   return kExitOk;
 }

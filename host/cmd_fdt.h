@@ -12,9 +12,11 @@
 #include <span>
 #include <string_view>
 
+#include "cli.h"
+
 namespace pvm {
 
-int cmd_fdt(std::span<const std::string_view> words);
+int cmd_fdt(const Io& io, std::span<const std::string_view> words);
 std::string_view fdt_usage();
 
 }  // namespace pvm

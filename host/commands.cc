@@ -16,16 +16,13 @@ namespace {
 
 std::string_view no_usage() { return {}; }
 
-// cmd_fdt.h predates Io: it writes to stdout and stderr itself.
-int fdt_handler(const Io&, std::span<const std::string_view> words) { return cmd_fdt(words); }
-
 constexpr Command kCommands[] = {
     {"run", cmd_run, "boot pvmfw + a kernel under QEMU and check the console", run_usage},
     {"keygen", cmd_keygen, "make an RSA key for signing payloads (PEM, mode 0600)", keygen_usage},
     {"key", cmd_key, "key export: write a key's AVB public key blob", key_usage},
     {"sign", cmd_sign, "add an AVB hash footer (or make a vbmeta image), as avbtool", sign_usage},
     {"verify", cmd_verify, "check a payload's AVB signature as pvmfw does", verify_usage},
-    {"fdt", fdt_handler, "fdt sanitize: rebuild a device tree as pvmfw does", fdt_usage},
+    {"fdt", cmd_fdt, "fdt sanitize: rebuild a device tree as pvmfw does", fdt_usage},
     {"dice", cmd_dice, "derive, predict and inspect DICE handovers as pvmfw makes them",
      dice_usage},
     {"config", cmd_config, "pack, unpack or append pvmfw's configuration blob", config_usage},

@@ -15,13 +15,6 @@ namespace {
 
 const std::string kDir = VERIFY_VECTORS_DIR;
 
-#define REQUIRE_VECTORS()                                                                 \
-  do {                                                                                    \
-    if (!std::filesystem::exists(kDir + "/keys")) {                                       \
-      GTEST_SKIP() << "AVB test vectors not found at " << kDir << ": test skipped";      \
-    }                                                                                     \
-  } while (0)
-
 TEST(AvbKeys, SharedKeysParseAndBuilderMatchesThem) {
   REQUIRE_VECTORS();
   for (const char* key : {"testkey_rsa2048", "testkey_rsa4096", "testkey_rsa8192",

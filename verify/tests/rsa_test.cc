@@ -20,13 +20,6 @@ namespace {
 
 const std::string kDir = VERIFY_VECTORS_DIR;
 
-#define REQUIRE_VECTORS()                                                           \
-  do {                                                                              \
-    if (!std::filesystem::exists(kDir + "/keys")) {                                 \
-      GTEST_SKIP() << "AVB test vectors not found at " << kDir << ": test skipped"; \
-    }                                                                               \
-  } while (0)
-
 constexpr size_t kKeySizes[] = {2048 / 8, 4096 / 8, 8192 / 8};
 
 std::string outcome(const avb::Result<>& r) {

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <span>
@@ -18,6 +19,15 @@
 #include "verify/verify.h"
 
 namespace verify::testing {
+
+// Skips the test when the shared AVB vectors (VERIFY_VECTORS_DIR, read in
+// place) are absent.
+#define REQUIRE_VECTORS()                                                                   \
+  do {                                                                                      \
+    if (!std::filesystem::exists(std::string(VERIFY_VECTORS_DIR) + "/keys")) {              \
+      GTEST_SKIP() << "AVB test vectors not found at " VERIFY_VECTORS_DIR ": test skipped"; \
+    }                                                                                       \
+  } while (0)
 
 using Buf = std::vector<uint8_t>;
 
