@@ -18,6 +18,7 @@
 #include <array>
 
 #include "avb.h"
+#include "base/mbedtls_owned.h"
 
 namespace verify::avb {
 namespace {
@@ -27,31 +28,9 @@ constexpr std::array<unsigned char, 3> kExponent = {0x01, 0x00, 0x01};
 
 const unsigned char* data_of(Bytes b) { return reinterpret_cast<const unsigned char*>(b.data()); }
 
-// One mbedtls_rsa_context, freed (and zeroized) on every path.
-class RsaContext {
- public:
-  RsaContext() { mbedtls_rsa_init(&ctx_); }  // PKCS#1 v1.5 padding, no hash preset
-  ~RsaContext() { mbedtls_rsa_free(&ctx_); }
-  RsaContext(const RsaContext&) = delete;
-  RsaContext& operator=(const RsaContext&) = delete;
-  mbedtls_rsa_context* get() { return &ctx_; }
-
- private:
-  mbedtls_rsa_context ctx_;
-};
-
-// One mbedtls_mpi, freed on every path.
-class Mpi {
- public:
-  Mpi() { mbedtls_mpi_init(&m_); }
-  ~Mpi() { mbedtls_mpi_free(&m_); }
-  Mpi(const Mpi&) = delete;
-  Mpi& operator=(const Mpi&) = delete;
-  mbedtls_mpi* get() { return &m_; }
-
- private:
-  mbedtls_mpi m_;
-};
+// mbedTLS objects, freed (and zeroized) on every path (base/mbedtls_owned.h).
+using RsaContext = base::MbedtlsOwned<mbedtls_rsa_context, mbedtls_rsa_init, mbedtls_rsa_free>;
+using Mpi = base::MbedtlsOwned<mbedtls_mpi, mbedtls_mpi_init, mbedtls_mpi_free>;
 
 // mbedtls/error.h: a failure is a high-level code (bits 7-14) plus the
 // low-level code that caused it (bits 0-6), either of which may be zero.
