@@ -3,12 +3,20 @@
 
 #include <mbedtls/memory_buffer_alloc.h>
 
+#include "base/wipe.h"
+
 namespace heap {
 namespace {
 alignas(16) constinit unsigned char g_heap[kSize] = {};
 }  // namespace
 
 void init() { mbedtls_memory_buffer_alloc_init(g_heap, sizeof(g_heap)); }
+
+void wipe() {
+  mbedtls_memory_buffer_alloc_free();
+  base::secure_wipe(g_heap, sizeof(g_heap));
+  init();
+}
 
 }  // namespace heap
 

@@ -43,11 +43,15 @@ Hypervisor discover(Conduit conduit) {
     return h;
   }
   auto meminfo = granule_of(call(conduit, fid::kHypMeminfo).x0);
-  auto guard = granule_of(call(conduit, fid::kMmioGuardInfo).x0);
-  if (!meminfo || !guard) return h;
+  if (!meminfo) return h;
   h.memory_granule = *meminfo;
-  h.mmio_granule = *guard;
   h.protected_vm = true;
+  // The MMIO guard is a service of its own (a VM may be created without it,
+  // as pKVM VMs were before it existed): advertised, and INFO answering.
+  if (h.features.has(fid::kMmioGuardInfo) && h.features.has(fid::kMmioGuardEnroll) &&
+      h.features.has(fid::kMmioGuardMap) && h.features.has(fid::kMmioGuardUnmap)) {
+    if (auto guard = granule_of(call(conduit, fid::kMmioGuardInfo).x0)) h.mmio_granule = *guard;
+  }
   return h;
 }
 

@@ -444,7 +444,7 @@ std::expected<Handoff, Failure> Sequence::run() {
   // MMIO guard and map only the console; pvmfw drives no other device and
   // shares no memory (it has no bounce buffers).
   const hvc::Hypervisor hyp = hvc::discover(conduit);
-  if (hyp.protected_vm) {
+  if (hyp.mmio_guard()) {
     if (hyp.mmio_granule != kPage) {
       return std::unexpected(failure(Reason::kInternalError,
                                      "MMIO guard granule %lu, expected 4096", hyp.mmio_granule));
@@ -456,7 +456,7 @@ std::expected<Handoff, Failure> Sequence::run() {
   }
   auto ledger = track_memory(vm, hyp.protected_vm ? hyp.memory_granule : kPage);
   if (!ledger) return std::unexpected(ledger.error());
-  if (hyp.protected_vm) {
+  if (hyp.mmio_guard()) {
     if (auto s = hvc::mmio_guard_map(conduit, p_.console()); s != hvc::Status::kSuccess) {
       return std::unexpected(
           failure(Reason::kInternalError, "MMIO_GUARD_MAP console: %s", hvc::to_string(s)));
@@ -465,7 +465,9 @@ std::expected<Handoff, Failure> Sequence::run() {
       return std::unexpected(failure(Reason::kInternalError, "memory: console: %s",
                                      memory::to_string(r.error().error)));
     }
-    print("pvmfw: protected VM (pKVM): MMIO guard on, console mapped\n");
+    print("pvmfw: protected VM (pKVM): memory isolated, MMIO guard on, console mapped\n");
+  } else if (hyp.protected_vm) {
+    print("pvmfw: protected VM (pKVM): memory isolated, no MMIO guard offered\n");
   } else if (hyp.kvm) {
     print("pvmfw: KVM without the protected-VM calls: running UNPROTECTED\n");
   } else {

@@ -78,12 +78,36 @@ TEST_F(KvmTest, KvmWithoutMemoryCallsIsNotProtected) {
   EXPECT_FALSE(h.protected_vm);
 }
 
-TEST_F(KvmTest, BadGranuleIsNotProtected) {
+TEST_F(KvmTest, BadGuardGranuleMeansNoGuard) {
   fake::set_handler([](Conduit c, uint32_t f, const Args& a) {
     if (f == fid::kMmioGuardInfo) return Result{3000, 0, 0, 0};  // not a power of two
     return pkvm(c, f, a);
   });
+  const Hypervisor h = discover(Conduit::kHvc);
+  EXPECT_TRUE(h.protected_vm);
+  EXPECT_FALSE(h.mmio_guard());
+}
+
+TEST_F(KvmTest, BadMemoryGranuleIsNotProtected) {
+  fake::set_handler([](Conduit c, uint32_t f, const Args& a) {
+    if (f == fid::kHypMeminfo) return Result{static_cast<uint64_t>(-3), 0, 0, 0};
+    return pkvm(c, f, a);
+  });
   EXPECT_FALSE(discover(Conduit::kHvc).protected_vm);
+}
+
+// A VM created without the MMIO guard (docs/hypervisor.md): protected memory,
+// no guard bits, and INFO is not even asked.
+TEST_F(KvmTest, ProtectedWithoutGuard) {
+  fake::set_handler([](Conduit c, uint32_t f, const Args& a) {
+    if (f == fid::kKvmFeatures) return Result{(1u << 2) | (1u << 3) | (1u << 4), 0, 0, 0};
+    if (f == fid::kMmioGuardInfo) ADD_FAILURE() << "INFO asked without the feature bit";
+    return pkvm(c, f, a);
+  });
+  const Hypervisor h = discover(Conduit::kHvc);
+  EXPECT_TRUE(h.protected_vm);
+  EXPECT_FALSE(h.mmio_guard());
+  EXPECT_EQ(h.memory_granule, 4096u);
 }
 
 TEST_F(KvmTest, TrngRetriesNoEntropy) {

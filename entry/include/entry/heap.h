@@ -17,5 +17,8 @@ namespace heap {
 inline constexpr size_t kSize = 32 * 1024;
 
 void init();
+// Zeroes the whole buffer and installs it again (nothing may be allocated):
+// the hypervisor's wipe after its DICE stage.
+void wipe();
 
 }  // namespace heap

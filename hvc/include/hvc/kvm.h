@@ -35,14 +35,18 @@ struct KvmFeatures {
   }
 };
 
-// What discovery found (pkvm-abi.md "Discovery"): KVM by its UID, the memory
-// protection calls by the feature bitmap, and pKVM by MMIO_GUARD_INFO working.
+// What discovery found: KVM by its UID, a protected VM by the memory
+// protection calls in the feature bitmap (MEMINFO, MEM_SHARE, MEM_UNSHARE, as
+// upstream Linux's pKVM guest driver decides) and HYP_MEMINFO answering; the
+// MMIO guard, separately, by its four feature bits and MMIO_GUARD_INFO
+// answering (a protected VM may be created without it: docs/hypervisor.md).
 struct Hypervisor {
   bool kvm = false;
   KvmFeatures features;
-  bool protected_vm = false;     // MEMINFO, MEM_SHARE, MEM_UNSHARE and MMIO guard present
+  bool protected_vm = false;     // MEMINFO, MEM_SHARE and MEM_UNSHARE present
   uint64_t memory_granule = 0;   // HYP_MEMINFO
-  uint64_t mmio_granule = 0;     // MMIO_GUARD_INFO
+  uint64_t mmio_granule = 0;     // MMIO_GUARD_INFO; 0: no MMIO guard offered
+  bool mmio_guard() const { return mmio_granule != 0; }
 };
 [[nodiscard]] Hypervisor discover(Conduit conduit);
 
