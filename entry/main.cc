@@ -57,12 +57,5 @@ extern "C" [[noreturn]] void pvmfw_main(uint64_t dt_arg, uint64_t el) {
   // the runtime shims have their own calls into the funnel).
   if (!handoff) fail::boot_failed(handoff.error().reason, "%s", handoff.error().c_str());
 
-  const uint64_t cntvct = entry::counter();
-  uint64_t cntfrq;
-  asm volatile("mrs %0, cntfrq_el0" : "=r"(cntfrq));
-  console::print("pvmfw: mbedTLS heap: %zu bytes, static, wiped with pvmfw's RAM at the jump\n",
-                 heap::kSize);
-  console::print("pvmfw: hand-off at counter tick %lu (%lu Hz)\n", cntvct, cntfrq);
-  console::print("pvmfw: Starting payload...\n");
   pvmfw_jump(handoff->kernel_entry, handoff->dt_address);
 }

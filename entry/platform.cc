@@ -3,6 +3,7 @@
 #include "entry/console.h"
 #include "entry/entropy.h"
 #include "entry/fail.h"
+#include "entry/heap.h"
 #include "entry/hooks.h"
 #include "entry/mmu.h"
 
@@ -32,6 +33,17 @@ bool fill_random(std::span<std::byte> out) {
   return entropy::fill(reinterpret_cast<uint8_t*>(out.data()), out.size());
 }
 
+
+void last_words() {
+  const uint64_t cntvct = counter();
+  uint64_t cntfrq;
+  asm volatile("mrs %0, cntfrq_el0" : "=r"(cntfrq));
+  console::print("pvmfw: mbedTLS heap: %zu bytes, static, wiped with pvmfw's RAM at the jump\n",
+                 heap::kSize);
+  console::print("pvmfw: hand-off at counter tick %lu (%lu Hz)\n", cntvct, cntfrq);
+  console::print("pvmfw: Starting payload...\n");
+}
+
 }  // namespace
 
 uint64_t counter() {
@@ -52,6 +64,7 @@ constinit const boot::Platform kFirmwarePlatform = {
     .ticks = counter,
     .secrets_live = fail::mark_secrets_live,
     .at_stage = at_stage,
+    .last_words = last_words,
 };
 
 }  // namespace entry

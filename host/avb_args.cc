@@ -149,6 +149,12 @@ const std::vector<OptionSpec<VerifyArgs>>& verify_options() {
       {"--kernel", true, [](VerifyArgs& a, std::string_view v) { a.kernel = v; return ok(); }},
       {"--initrd", true, [](VerifyArgs& a, std::string_view v) { a.initrd = v; return ok(); }},
       {"--vbmeta", true, [](VerifyArgs& a, std::string_view v) { a.vbmeta = v; return ok(); }},
+      {"--partition", true,
+       [](VerifyArgs& a, std::string_view v) -> Result {
+         if (v.empty()) return arg_error(ArgErrc::kBadValue, "--partition");
+         a.partition = v;
+         return {};
+       }},
       {"--stored-rollback-index", true,
        [](VerifyArgs& a, std::string_view v) -> Result {
          auto n = parse_number<uint64_t>("--stored-rollback-index", v, 0, UINT64_MAX);
@@ -250,13 +256,33 @@ std::expected<SignArgs, ArgError> parse_sign_args(std::span<const std::string_vi
 
 std::expected<VerifyArgs, ArgError> parse_verify_args(std::span<const std::string_view> args) {
   VerifyArgs out;
-  if (auto parsed = parse_args<VerifyArgs>(args, verify_options(), out); !parsed) {
+  // IMAGE, once: only a partition check takes one (checked below, so the
+  // options after it are parsed first).
+  ApplyFn<VerifyArgs> positional = [](VerifyArgs& a, std::string_view v) -> Result {
+    if (!a.image.empty()) return arg_error(ArgErrc::kUnexpectedArgument, v);
+    a.image = v;
+    return {};
+  };
+  if (auto parsed = parse_args<VerifyArgs>(args, verify_options(), out, positional); !parsed) {
     return std::unexpected(parsed.error());
   }
   if (out.help) return out;
-  for (const Result& check : {require(!out.key.empty(), "--key"),
-                              require(!out.kernel.empty(), "--kernel")}) {
-    if (!check) return std::unexpected(check.error());
+  if (auto present = require(!out.key.empty(), "--key"); !present) {
+    return std::unexpected(present.error());
+  }
+  if (!out.partition) {
+    if (!out.image.empty()) return arg_error(ArgErrc::kUnexpectedArgument, out.image);
+    if (auto present = require(!out.kernel.empty(), "--kernel"); !present) {
+      return std::unexpected(present.error());
+    }
+    return out;
+  }
+  // A partition check has no payload parts.
+  if (!out.kernel.empty()) return arg_error(ArgErrc::kConflict, "--kernel");
+  if (out.initrd) return arg_error(ArgErrc::kConflict, "--initrd");
+  if (out.vbmeta) return arg_error(ArgErrc::kConflict, "--vbmeta");
+  if (auto present = require(!out.image.empty(), "IMAGE"); !present) {
+    return std::unexpected(present.error());
   }
   return out;
 }
@@ -332,10 +358,17 @@ Exit status: 0 written; 1 failed; 2 usage error.
 std::string_view verify_usage() {
   return R"(usage: pvm verify --key KEY.avbpubkey --kernel IMG [--initrd FILE]
                   [--vbmeta FILE] [--stored-rollback-index N] [--json]
+       pvm verify --partition NAME --key KEY.avbpubkey IMAGE
+                  [--stored-rollback-index N] [--json]
 
-Checks a payload as pvmfw would before booting it (the verify/ library), and
-prints what it verified: algorithm, rollback index, capabilities, and each
-partition's hash algorithm, size and digest.
+The first form checks a payload as pvmfw would before booting it (the
+verify/ library's verify_payload), and prints what it verified: algorithm,
+rollback index, capabilities, and each partition's hash algorithm, size and
+digest. The second checks one partition image as a bootloader does
+(verify_partition; the hypervisor's check of pvmfw.img with --partition
+pvmfw): signed with the key, exactly one hash descriptor, naming NAME and
+covering the image, no other descriptor, every flag zero; it prints the
+algorithm, rollback index and the image's hash algorithm, size and digest.
 
   --key F                    trusted AVB public key blob (pvm key export)
   --kernel IMG               the "boot" partition: image + vbmeta + footer,
@@ -343,6 +376,8 @@ partition's hash algorithm, size and digest.
   --initrd FILE              the initrd (checked against initrd_normal or
                              initrd_debug)
   --vbmeta FILE              a standalone vbmeta image instead of the footer
+  --partition NAME           check IMAGE (image + vbmeta + footer) as
+                             partition NAME (e.g. pvmfw)
   --stored-rollback-index N  refuse images with a lower rollback index
                              (default: 0)
   --json                     print one JSON object on stdout

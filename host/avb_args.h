@@ -63,9 +63,13 @@ struct SignArgs {
 
 struct VerifyArgs {
   std::string key;
+  // A payload (verify::verify_payload) ...
   std::string kernel;
   std::optional<std::string> initrd;
   std::optional<std::string> vbmeta;
+  // ... or, with --partition, one partition image (verify::verify_partition).
+  std::optional<std::string> partition;
+  std::string image;  // the positional IMAGE
   uint64_t stored_rollback_index = 0;
   bool json = false;
   bool help = false;

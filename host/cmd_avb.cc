@@ -130,6 +130,33 @@ CliResult<VerifiedFiles> verify_payload_files(const Io& io, const PayloadFiles& 
   return out;
 }
 
+CliResult<VerifiedPartitionFile> verify_partition_file(const Io& io, const std::string& key_path,
+                                                       const std::string& image_path,
+                                                       std::string_view name, uint64_t max_size,
+                                                       uint64_t stored_rollback_index, bool json) {
+  VerifiedPartitionFile out;
+  for (auto [path, bytes] :
+       {std::pair{&key_path, &out.key}, std::pair{&image_path, &out.partition}}) {
+    auto loaded = read_file(*path, max_size);
+    if (!loaded) return usage_failure(*path + ": " + to_string(loaded.error()));
+    *bytes = std::move(*loaded);
+  }
+  const verify::PartitionInputs inputs{
+      .partition = std::as_bytes(std::span(out.partition)),
+      .partition_name = name,
+      .trusted_public_key = std::as_bytes(std::span(out.key)),
+      .stored_rollback_index = stored_rollback_index,
+  };
+  auto verified = verify::verify_partition(inputs);
+  if (!verified) {
+    if (json) io.say(failure_json(verified.error()));
+    io.error_line(failure_line(verified.error()));
+    return failure("");  // reported
+  }
+  out.verified = *verified;
+  return out;
+}
+
 int cmd_keygen(const Io& io, std::span<const std::string_view> words) {
   auto args = parse_keygen_args(words);
   if (!args) return io.usage_error("keygen", to_string(args.error()));
@@ -201,6 +228,18 @@ int cmd_verify(const Io& io, std::span<const std::string_view> words) {
   auto args = parse_verify_args(words);
   if (!args) return io.usage_error("verify", to_string(args.error()));
   if (args->help) return io.help(verify_usage());
+  if (args->partition) {
+    auto verified =
+        verify_partition_file(io, args->key, args->image, *args->partition, kMaxPartitionSize,
+                              args->stored_rollback_index, args->json);
+    if (!verified) return io.report("verify", verified.error());
+    if (args->json) {
+      io.say(verified_partition_json(*args->partition, verified->verified));
+    } else {
+      io.print(describe_verified_partition(*args->partition, verified->verified));
+    }
+    return kExitOk;
+  }
   const PayloadFiles files{args->key, args->kernel, args->initrd, args->vbmeta};
   auto verified =
       verify_payload_files(io, files, kMaxPartitionSize, args->stored_rollback_index, args->json);

@@ -2,8 +2,8 @@
 // signing as avbtool does, and the firmware's own verify/ library on a
 // payload. Options: avb_args.h.
 //
-// Callers may rely on: exit statuses as cli.h (verify: 1 when the payload is
-// refused, with one stderr line "error: NAME: detail"); a private key read
+// Callers may rely on: exit statuses as cli.h (verify: 1 when the payload or
+// partition is refused, with one stderr line "error: NAME: detail"); a private key read
 // here is wiped from memory once parsed, and never printed or overwritten.
 #pragma once
 
@@ -55,5 +55,24 @@ struct VerifiedFiles {
                                                             uint64_t max_size,
                                                             uint64_t stored_rollback_index,
                                                             bool json);
+
+// One partition image as the hypervisor checks pvmfw.img: its bytes, the
+// trusted key's, and what verify::verify_partition made of them.
+struct VerifiedPartitionFile {
+  std::vector<uint8_t> key, partition;
+  verify::VerifiedPartition verified;  // its `image` points into `partition`
+
+  // partition[0:image_size]: the bytes the hash descriptor covers.
+  std::span<const std::byte> image() const {
+    return std::as_bytes(std::span(partition)).first(verified.digest.image_size);
+  }
+};
+
+// Reads the key blob and the partition image (at most `max_size` bytes) and
+// runs verify_partition on them as partition `name`. Errors as
+// verify_payload_files.
+[[nodiscard]] CliResult<VerifiedPartitionFile> verify_partition_file(
+    const Io& io, const std::string& key_path, const std::string& image_path, std::string_view name,
+    uint64_t max_size, uint64_t stored_rollback_index, bool json);
 
 }  // namespace pvm

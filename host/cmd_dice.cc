@@ -197,6 +197,26 @@ int dice_derive(const Io& io, std::span<const std::string_view> words) {
   return kExitOk;
 }
 
+// ---- device secret -----------------------------------------------------------------------
+
+std::expected<avb::SecretBytes, std::string> read_device_secret(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    return std::unexpected(path + ": no device secret (make one with `pvm device init`)");
+  }
+  if (!S_ISREG(st.st_mode)) return std::unexpected(path + ": not a regular file");
+  if ((st.st_mode & 077) != 0) {
+    return std::unexpected(path + ": readable by others (chmod 600 it, or make a new one)");
+  }
+  auto bytes = read_file(path, 4096);
+  if (!bytes) return std::unexpected(path + ": " + to_string(bytes.error()));
+  avb::SecretBytes secret(std::move(*bytes));
+  if (secret.bytes().size() != dice::kCdiSize) {
+    return std::unexpected(path + ": not a 32-byte device secret");
+  }
+  return secret;
+}
+
 // ---- dice expect -----------------------------------------------------------------------
 
 struct ExpectArgs {
@@ -204,6 +224,9 @@ struct ExpectArgs {
   std::optional<std::string> initrd, vbmeta;
   std::optional<std::vector<uint8_t>> instance_id;
   std::optional<std::string> instance;
+  // The whole chain: the stage below pvmfw too (all three, or none; the
+  // device secret defaults to the machine's).
+  std::optional<std::string> pvmfw_img, platform_key, device_secret;
   bool json = false;
   bool help = false;
 };
@@ -222,6 +245,9 @@ CliResult<ExpectArgs> parse_expect_args(std::span<const std::string_view> words)
          return {};
        }},
       {"--instance", true, store(&ExpectArgs::instance)},
+      {"--pvmfw-img", true, store(&ExpectArgs::pvmfw_img)},
+      {"--platform-key", true, store(&ExpectArgs::platform_key)},
+      {"--device-secret", true, store(&ExpectArgs::device_secret)},
       {"--json", false, set_flag(&ExpectArgs::json)},
   };
   ExpectArgs a;
@@ -232,6 +258,13 @@ CliResult<ExpectArgs> parse_expect_args(std::span<const std::string_view> words)
   if (a.kernel.empty()) return usage_failure("--kernel: required");
   if (a.key.empty()) return usage_failure("--key: required");
   if (a.instance && a.instance_id) return usage_failure("--instance: conflicts with --instance-id");
+  if (a.pvmfw_img && !a.platform_key)
+    return usage_failure("--platform-key: required with --pvmfw-img");
+  if (a.platform_key && !a.pvmfw_img)
+    return usage_failure("--pvmfw-img: required with --platform-key");
+  if (a.device_secret && !a.pvmfw_img) {
+    return usage_failure("--device-secret: only with --pvmfw-img");
+  }
   if (a.instance) {
     auto instance = load_instance(*a.instance, /*create=*/false);
     if (!instance) return usage_failure(instance.error());
@@ -270,8 +303,75 @@ std::expected<void, std::string> expected_inputs(
   return {};
 }
 
+// The stage below pvmfw and the VM layer on top of it, as the hypervisor and
+// pvmfw will derive them from the device secret (dice/pvmfw.h
+// pvmfw_stage_handover, then dice::handover_main_flow as pvmfw runs it). Only
+// what is not secret is kept: the CDIs stay in wiped buffers.
+struct WholeChain {
+  dice::PublicKey root{};
+  std::array<std::byte, dice::pvmfw::kMaxFirstLayerDescriptorSize> pvmfw_descriptor{};
+  dice::InputValues pvmfw_in;  // its config_descriptor points into pvmfw_descriptor
+  uint64_t pvmfw_security_version = 0;
+  dice::PublicKey pvmfw_key{};
+  std::optional<dice::PublicKey> vm_key;  // with an instance (pvmfw boots nothing without)
+};
+
+std::expected<void, std::string> derive_whole_chain(const avb::SecretBytes& uds,
+                                                    const VerifiedPartitionFile& pvmfw,
+                                                    const std::optional<dice::InputValues>& vm_in,
+                                                    WholeChain& out) {
+  const dice::pvmfw::PvmfwStageInputs stage{
+      .image = pvmfw.image(),
+      .platform_key = std::as_bytes(std::span(pvmfw.key)),
+      .security_version = pvmfw.verified.rollback_index,
+  };
+  out.pvmfw_security_version = stage.security_version;
+  if (auto r = dice::pvmfw::pvmfw_stage_inputs(stage, out.pvmfw_descriptor, out.pvmfw_in); !r) {
+    return std::unexpected(std::string("pvmfw stage: ") + dice::to_string(r.error()));
+  }
+  const std::span<const uint8_t, dice::kCdiSize> uds_view(uds.bytes().data(), dice::kCdiSize);
+  avb::SecretBytes handover(dice::kHandoverRegionSize);
+  auto n =
+      dice::pvmfw::pvmfw_stage_handover(uds_view, stage, std::as_writable_bytes(handover.bytes()));
+  if (!n) return std::unexpected(std::string("pvmfw stage: ") + dice::to_string(n.error()));
+  handover.truncate(*n);
+  auto chain_of = [](dice::Bytes handover_bytes) -> std::expected<dice::ChainSummary, std::string> {
+    auto h = dice::parse_handover(handover_bytes);
+    if (!h || !h->chain) return std::unexpected("the derived handover does not parse");
+    auto chain = dice::verify_chain(*h->chain);
+    if (!chain) {
+      return std::unexpected(std::string("the derived chain does not verify: ") +
+                             dice::to_string(chain.error().error));
+    }
+    return *chain;
+  };
+  auto pvmfw_chain = chain_of(std::as_bytes(handover.bytes()));
+  if (!pvmfw_chain) return std::unexpected(pvmfw_chain.error());
+  out.root = pvmfw_chain->root;
+  out.pvmfw_key = pvmfw_chain->leaf;
+  if (!vm_in) return {};
+
+  avb::SecretBytes vm_handover(dice::kHandoverRegionSize);
+  auto m = dice::handover_main_flow(std::as_bytes(handover.bytes()), *vm_in, dice::CertOptions{},
+                                    std::as_writable_bytes(vm_handover.bytes()));
+  if (!m) return std::unexpected(std::string("VM layer: ") + dice::to_string(m.error()));
+  vm_handover.truncate(*m);
+  auto vm_chain = chain_of(std::as_bytes(vm_handover.bytes()));
+  if (!vm_chain) return std::unexpected(vm_chain.error());
+  out.vm_key = vm_chain->leaf;
+  return {};
+}
+
+// The hex ID of a key, as the certificates name it; empty if it cannot be derived.
+std::string cert_id_hex(const dice::PublicKey& key) {
+  auto id = dice::derive_cert_id(key);
+  if (!id) return "";
+  const dice::IdHex hex = dice::id_hex(*id);
+  return std::string(hex.data(), hex.size());
+}
+
 void print_expected(const Io& io, const ExpectedInputs& e, uint64_t rollback_index,
-                    bool with_instance, bool json) {
+                    bool with_instance, bool json, const std::optional<WholeChain>& whole) {
   const dice::InputValues& in = e.in;
   const std::string descriptor = to_hex(in.config_descriptor);
   // Without an instance id pvmfw refuses to boot (NO_INSTANCE_ID): no hidden.
@@ -281,14 +381,46 @@ void print_expected(const Io& io, const ExpectedInputs& e, uint64_t rollback_ind
     const std::string instance_json =
         with_instance ? ",\"instance_hash\":\"" + instance_hash + "\",\"hidden\":\"" + hidden + "\""
                       : "";
+    std::string chain_json;
+    if (whole) {
+      const dice::InputValues& p = whole->pvmfw_in;
+      chain_json = ",\"root_public_key\":\"" + to_hex(whole->root) + "\",\"root_cert_id\":\"" +
+                   cert_id_hex(whole->root) + "\",\"pvmfw\":{\"code_hash\":\"" +
+                   to_hex(p.code_hash) + "\",\"authority_hash\":\"" + to_hex(p.authority_hash) +
+                   "\",\"config_descriptor\":\"" + to_hex(p.config_descriptor) +
+                   "\",\"mode\":" + std::to_string(static_cast<unsigned>(p.mode)) +
+                   ",\"mode_name\":" + json_string(dice::to_string(p.mode)) +
+                   ",\"security_version\":" + std::to_string(whole->pvmfw_security_version) +
+                   ",\"public_key\":\"" + to_hex(whole->pvmfw_key) + "\",\"cert_id\":\"" +
+                   cert_id_hex(whole->pvmfw_key) + "\"}";
+      if (whole->vm_key) {
+        chain_json += ",\"vm_public_key\":\"" + to_hex(*whole->vm_key) + "\",\"vm_cert_id\":\"" +
+                      cert_id_hex(*whole->vm_key) + "\"";
+      }
+    }
     std::fprintf(
         io.out,
         "{\"result\":\"ok\",\"code_hash\":\"%s\",\"authority_hash\":\"%s\","
-        "\"config_descriptor\":\"%s\",\"mode\":%u,\"mode_name\":%s,\"security_version\":%llu%s}\n",
+        "\"config_descriptor\":\"%s\",\"mode\":%u,\"mode_name\":%s,\"security_version\":%llu%s%s}"
+        "\n",
         to_hex(in.code_hash).c_str(), to_hex(in.authority_hash).c_str(), descriptor.c_str(),
         static_cast<unsigned>(in.mode), json_string(dice::to_string(in.mode)).c_str(),
-        static_cast<unsigned long long>(rollback_index), instance_json.c_str());
+        static_cast<unsigned long long>(rollback_index), instance_json.c_str(), chain_json.c_str());
     return;
+  }
+  if (whole) {
+    const dice::InputValues& p = whole->pvmfw_in;
+    std::fprintf(io.out,
+                 "root_public_key %s\nroot_cert_id %s\n"
+                 "pvmfw_code_hash %s\npvmfw_authority_hash %s\npvmfw_config_descriptor %s\n"
+                 "pvmfw_mode %u (%s)\npvmfw_security_version %llu\n"
+                 "pvmfw_public_key %s\npvmfw_cert_id %s\n",
+                 to_hex(whole->root).c_str(), cert_id_hex(whole->root).c_str(),
+                 to_hex(p.code_hash).c_str(), to_hex(p.authority_hash).c_str(),
+                 to_hex(p.config_descriptor).c_str(), static_cast<unsigned>(p.mode),
+                 dice::to_string(p.mode),
+                 static_cast<unsigned long long>(whole->pvmfw_security_version),
+                 to_hex(whole->pvmfw_key).c_str(), cert_id_hex(whole->pvmfw_key).c_str());
   }
   std::fprintf(io.out,
                "code_hash %s\nauthority_hash %s\nconfig_descriptor %s\nmode %u (%s)\n"
@@ -299,22 +431,51 @@ void print_expected(const Io& io, const ExpectedInputs& e, uint64_t rollback_ind
   if (with_instance) {
     std::fprintf(io.out, "instance_hash %s\nhidden %s\n", instance_hash.c_str(), hidden.c_str());
   }
+  if (whole && whole->vm_key) {
+    std::fprintf(io.out, "vm_public_key %s\nvm_cert_id %s\n", to_hex(*whole->vm_key).c_str(),
+                 cert_id_hex(*whole->vm_key).c_str());
+  }
 }
 
 int dice_expect(const Io& io, std::span<const std::string_view> words) {
   auto args = parse_expect_args(words);
   if (!args) return io.report("dice", args.error());
   if (args->help) return io.help(dice_usage());
-  const PayloadFiles files{args->key, args->kernel, args->initrd, args->vbmeta};
-  auto verified =
-      verify_payload_files(io, files, kMaxInput, /*stored_rollback_index=*/0, args->json);
+  const ExpectArgs& a = *args;
+
+  // The stage below pvmfw first, as the hypervisor runs it: pvmfw.img
+  // verified against the platform key, and the device secret.
+  std::optional<VerifiedPartitionFile> pvmfw;
+  std::optional<avb::SecretBytes> uds;
+  if (a.pvmfw_img) {
+    auto verified = verify_partition_file(io, *a.platform_key, *a.pvmfw_img,
+                                          dice::pvmfw::kPvmfwStageName, kMaxInput,
+                                          /*stored_rollback_index=*/0, a.json);
+    if (!verified) return io.report("dice", verified.error());
+    pvmfw.emplace(std::move(*verified));
+    auto secret = read_device_secret(a.device_secret.value_or(default_device_secret_path()));
+    if (!secret) return io.fail(secret.error());
+    uds.emplace(std::move(*secret));
+  }
+
+  const PayloadFiles files{a.key, a.kernel, a.initrd, a.vbmeta};
+  auto verified = verify_payload_files(io, files, kMaxInput, /*stored_rollback_index=*/0, a.json);
   if (!verified) return io.report("dice", verified.error());
   ExpectedInputs expected;
-  if (auto made = expected_inputs(*verified, args->instance_id, expected); !made) {
-    return io.refuse(args->json, "INTERNAL", made.error());
+  if (auto made = expected_inputs(*verified, a.instance_id, expected); !made) {
+    return io.refuse(a.json, "INTERNAL", made.error());
   }
-  print_expected(io, expected, verified->payload.rollback_index, args->instance_id.has_value(),
-                 args->json);
+
+  std::optional<WholeChain> whole;
+  if (pvmfw) {
+    std::optional<dice::InputValues> vm_in;
+    if (a.instance_id) vm_in = expected.in;
+    if (auto derived = derive_whole_chain(*uds, *pvmfw, vm_in, whole.emplace()); !derived) {
+      return io.refuse(a.json, "INTERNAL", derived.error());
+    }
+  }
+  print_expected(io, expected, verified->payload.rollback_index, a.instance_id.has_value(), a.json,
+                 whole);
   return kExitOk;
 }
 
@@ -445,24 +606,6 @@ int dice_inspect(const Io& io, std::span<const std::string_view> words) {
 
 // ---- device --------------------------------------------------------------------------------
 
-std::expected<avb::SecretBytes, std::string> read_device_secret(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
-    return std::unexpected(path + ": no device secret (make one with `pvm device init`)");
-  }
-  if (!S_ISREG(st.st_mode)) return std::unexpected(path + ": not a regular file");
-  if ((st.st_mode & 077) != 0) {
-    return std::unexpected(path + ": readable by others (chmod 600 it, or make a new one)");
-  }
-  auto bytes = read_file(path, 4096);
-  if (!bytes) return std::unexpected(path + ": " + to_string(bytes.error()));
-  avb::SecretBytes secret(std::move(*bytes));
-  if (secret.bytes().size() != dice::kCdiSize) {
-    return std::unexpected(path + ": not a 32-byte device secret");
-  }
-  return secret;
-}
-
 struct DeviceArgs {
   std::string verb;
   std::optional<std::string> out, secret;
@@ -568,7 +711,9 @@ std::string_view dice_usage() {
                        [--code-descriptor HEX] [--authority-descriptor HEX]
                        [--out NEW_HANDOVER] [--profile-name NAME] [--json]
        pvm dice expect --kernel IMG [--initrd FILE] [--vbmeta FILE] --key KEY.avbpubkey
-                       [--instance NAME | --instance-id HEX] [--json]
+                       [--instance NAME | --instance-id HEX]
+                       [--pvmfw-img IMG --platform-key KEY.avbpubkey
+                        [--device-secret FILE]] [--json]
        pvm dice inspect HANDOVER.cbor [--json]
 
 The firmware's DICE code (dice/, bit-compatible with open-dice) on the host.
@@ -584,7 +729,18 @@ The firmware's DICE code (dice/, bit-compatible with open-dice) on the host.
            config descriptor ({-70002: "vm_entry", -70005: rollback index,
            -71003: instance hash}), mode and security version; with the
            instance (`pvm run --instance NAME`, or its 64-byte id) also the
-           instance hash SHA-512("InstanceId:" || id) and the hidden input
+           instance hash SHA-512("InstanceId:" || id) and the hidden input.
+           With --pvmfw-img, the whole chain as the hypervisor and pvmfw
+           will make it: pvmfw.img is verified as the hypervisor does (pvm
+           verify --partition pvmfw --key KEY), the stage below pvmfw derived
+           from the device secret (default: the machine's, pvm device init),
+           and printed first: the root key and its cert ID, pvmfw's code hash
+           (SHA-512 of the image), authority hash (SHA-512 of KEY), config
+           descriptor ({-70002: "pvmfw", -70005: rollback index}), mode,
+           security version, public key and cert ID (pvmfw_* lines; --json:
+           "root_public_key", "root_cert_id", "pvmfw": {...}); with the
+           instance also the VM layer's public key and cert ID (vm_public_key,
+           vm_cert_id). Never the CDIs
   inspect  decodes a DiceAndroidHandover, verifies every certificate of its
            chain (ES256 signatures, issuer/subject IDs) and that the last one
            certifies CDI_Attest's key, and prints them

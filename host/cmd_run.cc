@@ -1,10 +1,12 @@
 // `pvm run` (see cmd_run.h). The run in order: find the inputs, prepare the
-// work folder (initrd, signed kernel, device tree, config blob), build the
-// QEMU command line, then boot and judge.
+// work folder (initrd, signed kernel, device tree; then for a protected VM
+// the launch header and the device secret's path, for --no-hypervisor the
+// config blob), build the QEMU command line, then boot and judge.
 #include "cmd_run.h"
 
 #include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <csignal>
@@ -16,6 +18,8 @@
 #include <base/wipe.h>
 #include <board/layout.h>
 #include <dice/config.h>
+#include <launch/constants.h>
+#include <launch/header.h>
 
 #include "arm64_image.h"
 #include "avb_sign.h"
@@ -44,7 +48,10 @@ std::optional<std::string> env(const char* name) {
 
 struct Inputs {
   std::optional<std::string> guest_dir;  // $PVM_GUEST_DIR
-  std::string firmware;
+  bool protected_vm = true;              // not --no-hypervisor
+  std::string firmware;                  // for -bios: hyp.bin, or pvmfw.bin (--no-hypervisor)
+  std::string pvmfw_img;                 // protected VM: what the hypervisor verifies and runs
+  uint64_t pvmfw_img_size = 0;
   std::string kernel_path;
   KernelPayload kernel;
 };
@@ -82,14 +89,44 @@ CliResult<KernelPayload> describe_kernel_file(const std::string& path, const std
   return *kernel;
 }
 
-CliResult<Inputs> find_inputs(const RunArgs& args) {
-  Inputs in{.guest_dir = env("PVM_GUEST_DIR"), .firmware = {}, .kernel_path = {}, .kernel = {}};
-  std::optional<std::string> firmware = args.firmware ? args.firmware : env("PVM_FIRMWARE");
-  if (!firmware) return usage_failure("no firmware: pass --firmware or set PVM_FIRMWARE");
-  if (auto size = regular_file_size(*firmware); !size) {
-    return usage_failure("firmware " + *firmware + ": " + to_string(size.error()));
+// What -bios boots: hyp.bin and the pvmfw.img it runs, or pvmfw.bin itself.
+CliResult<void> find_firmware(const RunArgs& args, Inputs& in) {
+  if (!in.protected_vm) {
+    std::optional<std::string> firmware = args.firmware ? args.firmware : env("PVM_FIRMWARE");
+    if (!firmware) return usage_failure("no firmware: pass --firmware or set PVM_FIRMWARE");
+    if (auto size = regular_file_size(*firmware); !size) {
+      return usage_failure("firmware " + *firmware + ": " + to_string(size.error()));
+    }
+    in.firmware = *firmware;
+    return {};
   }
-  in.firmware = *firmware;
+  std::optional<std::string> hypervisor = args.hypervisor ? args.hypervisor : env("PVM_HYPERVISOR");
+  if (!hypervisor) {
+    return usage_failure(
+        "no hypervisor: pass --hypervisor or set PVM_HYPERVISOR (or --no-hypervisor to boot "
+        "pvmfw.bin unprotected)");
+  }
+  if (auto size = regular_file_size(*hypervisor); !size) {
+    return usage_failure("hypervisor " + *hypervisor + ": " + to_string(size.error()));
+  }
+  in.firmware = *hypervisor;
+  std::optional<std::string> image = args.pvmfw_img ? args.pvmfw_img : env("PVM_PVMFW_IMG");
+  if (!image) return usage_failure("no pvmfw.img: pass --pvmfw-img or set PVM_PVMFW_IMG");
+  auto size = regular_file_size(*image);
+  if (!size) return usage_failure("pvmfw.img " + *image + ": " + to_string(size.error()));
+  in.pvmfw_img = *image;
+  in.pvmfw_img_size = *size;
+  return {};
+}
+
+CliResult<Inputs> find_inputs(const RunArgs& args) {
+  Inputs in{.guest_dir = env("PVM_GUEST_DIR"),
+            .protected_vm = !args.no_hypervisor,
+            .firmware = {},
+            .pvmfw_img = {},
+            .kernel_path = {},
+            .kernel = {}};
+  if (auto found = find_firmware(args, in); !found) return std::unexpected(found.error());
   auto kernel_path = find_kernel(args, in.guest_dir);
   if (!kernel_path) return std::unexpected(kernel_path.error());
   in.kernel_path = *kernel_path;
@@ -172,6 +209,9 @@ CliResult<InstanceId> find_instance_id(const RunArgs& args) {
 }
 
 // The VM device tree (vm_dt.h) in `work`, and in --dt-out when given.
+// /memory is the VM's RAM (QEMU rewrites it from -m under -bios, and leaves
+// a tree passed through fw_cfg alone: -m is then 16 MiB larger); PSCI calls
+// go by HVC, to the hypervisor or (plain -bios at EL1) to QEMU.
 CliResult<fs::path> write_device_tree(const RunArgs& args, const VmLayout& layout,
                                       std::vector<uint8_t> instance_id, const fs::path& work) {
   VmDtConfig config;
@@ -180,6 +220,7 @@ CliResult<fs::path> write_device_tree(const RunArgs& args, const VmLayout& layou
   config.bootargs = args.cmdline;
   config.kernel = VmDtConfig::Kernel{layout.kernel_address, layout.kernel_size};
   if (layout.initrd) config.initrd = VmDtConfig::Range{layout.initrd->start, layout.initrd->end};
+  config.psci_method = "hvc";
   config.test_hook = args.test_hook;
   config.instance_id = std::move(instance_id);
   auto dtb = make_vm_dt(config);
@@ -196,16 +237,24 @@ CliResult<fs::path> write_device_tree(const RunArgs& args, const VmLayout& layou
   return dtb_path;
 }
 
-// The configuration blob: the previous DICE stage's handover, made from this
-// machine's device secret (created on first use), in `work`. Returns the
-// QEMU arguments that place it in RAM where pvmfw reads and then wipes it
-// (board layout: BOARD_CONFIG_BASE).
-CliResult<std::vector<std::string>> place_config_blob(const Io& io, const fs::path& work) {
+// This machine's device secret (`pvm device`), made on first use.
+CliResult<std::string> device_secret(const Io& io) {
   const std::string secret = default_device_secret_path();
   if (!fs::exists(secret)) {
     const std::string_view init[] = {"init", "--out", secret};
     if (cmd_device(io, init) != kExitOk) return failure("");  // cmd_device said why
   }
+  return secret;
+}
+
+// The configuration blob (--no-hypervisor): the previous DICE stage's
+// handover, made from this machine's device secret, in `work`. Returns the
+// QEMU arguments that place it in RAM where pvmfw reads and then wipes it
+// (board layout: BOARD_CONFIG_BASE).
+CliResult<std::vector<std::string>> place_config_blob(const Io& io, const fs::path& work) {
+  auto found = device_secret(io);
+  if (!found) return std::unexpected(found.error());
+  const std::string& secret = *found;
   auto handover = device_previous_stage_handover(secret);
   if (!handover) return usage_failure("previous DICE stage: " + handover.error());
   dice::ConfigSpec spec;
@@ -227,6 +276,83 @@ CliResult<std::vector<std::string>> place_config_blob(const Io& io, const fs::pa
                                                  hex(BOARD_CONFIG_BASE) + ",force-raw=on"};
 }
 
+// The device secret as the hypervisor gets it: the file itself, handed to
+// QEMU as opt/pvm/uds (never copied). It must be this machine's private
+// 32-byte secret, as `pvm device` keeps it.
+CliResult<std::string> uds_file(const Io& io) {
+  auto secret = device_secret(io);
+  if (!secret) return std::unexpected(secret.error());
+  struct stat st {};
+  if (::stat(secret->c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    return usage_failure(*secret + ": not a regular file");
+  }
+  if ((st.st_mode & 077) != 0) {
+    return usage_failure(*secret + ": readable by others (chmod 600 it, or make a new one)");
+  }
+  if (static_cast<uint64_t>(st.st_size) != launch::kUdsSize) {
+    return usage_failure(*secret + ": not a 32-byte device secret");
+  }
+  return *secret;
+}
+
+// The files a protected VM's launch hands the hypervisor (fw_cfg), paths on
+// this machine.
+struct HypervisorFiles {
+  std::string header;  // opt/pvm/launch, written to the work folder
+  std::string pvmfw_img;
+  std::string dt;
+  std::string payload;
+  std::optional<std::string> initrd;
+  std::string uds;
+};
+
+// The launch header for this VM, checked with the hypervisor's own rules
+// (launch/header.h) against the files' sizes and the machine `pvm run` asks
+// QEMU for, then written to `work`. A refusal here is the one the
+// hypervisor would print.
+CliResult<std::string> write_launch_header(const RunArgs& args, const Inputs& in,
+                                           const VmLayout& layout, const fs::path& dtb,
+                                           const std::optional<Initrd>& initrd,
+                                           const fs::path& work) {
+  const launch::Header header{
+      .flags = args.mmio_guard ? launch::kFlagMmioGuard : 0,
+      .ram_size = layout.ram_size,
+      .cpus = args.cpus,
+      .dt_ipa = launch::kDtIpa,
+      .payload_ipa = layout.kernel_address,
+      .initrd_ipa = layout.initrd ? layout.initrd->start : 0,
+  };
+  auto dt_size = regular_file_size(dtb);
+  if (!dt_size) {
+    return usage_failure("device tree " + dtb.string() + ": " + to_string(dt_size.error()));
+  }
+  const launch::FileSizes sizes{
+      .launch = launch::kHeaderSize,
+      .pvmfw_image = in.pvmfw_img_size,
+      .dt = *dt_size,
+      .payload = in.kernel.file_size,
+      .initrd = initrd ? std::optional(initrd->size) : std::nullopt,
+      .uds = launch::kUdsSize,  // uds_file() checked it
+  };
+  const uint64_t machine_ram = (args.mem_mib << 20) + launch::kHypReservedSize;
+  if (auto plan = launch::check_launch(header, sizes, machine_ram); !plan) {
+    std::string why = "launch refused: " + std::string(launch::to_string(plan.error().error));
+    if (!plan.error().detail.empty()) why += ": " + std::string(plan.error().detail);
+    if (plan.error().error == launch::Error::kBadMemorySize) {
+      why += " (--mem " + std::to_string(args.mem_mib) + ": a multiple of 2, at least 16)";
+    }
+    return usage_failure(why);
+  }
+  const auto bytes = launch::encode_header(header);
+  const fs::path path = work / "launch.bin";
+  if (auto written =
+          write_file(path, std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
+      !written) {
+    return failure(path.string() + ": " + to_string(written.error()));
+  }
+  return path.string();
+}
+
 // ---- The VM, ready to boot ----------------------------------------------------------
 
 struct PreparedVm {
@@ -235,26 +361,47 @@ struct PreparedVm {
   std::string summary;            // the "pvm: kernel ..." line
 };
 
+// The first line `pvm run` prints: which mode, with what.
+std::string mode_line(const RunArgs& args, const Inputs& in) {
+  if (!in.protected_vm) {
+    return "pvm: UNPROTECTED (pvmfw " + in.firmware + " under -bios, no hypervisor)";
+  }
+  return "pvm: PROTECTED VM (hypervisor " + in.firmware + ", pvmfw.img " + in.pvmfw_img +
+         (args.mmio_guard ? ", MMIO guard offered" : ", no MMIO guard") + ")";
+}
+
 std::string summary_line(const Inputs& in, const VmLayout& layout, const std::string& instance) {
   std::string summary = "pvm: kernel " + hex(layout.kernel_address) + " (" +
                         std::to_string(layout.kernel_size) + " bytes" +
                         (in.kernel.is_linux ? "" : ", raw") + "), initrd ";
   summary += layout.initrd ? hex(layout.initrd->start) + "-" + hex(layout.initrd->end) : "none";
-  summary += ", " + instance + ", dt via -dtb, firmware " + in.firmware;
+  if (in.protected_vm) {
+    summary += ", " + instance + ", dt via fw_cfg, VM RAM " +
+               std::to_string(layout.ram_size >> 20) + " MiB";
+  } else {
+    summary += ", " + instance + ", dt via -dtb, firmware " + in.firmware;
+  }
   return summary;
 }
 
-QemuConfig qemu_config(const RunArgs& args, const Inputs& in, const VmLayout& layout,
-                       const fs::path& dtb, const std::optional<Initrd>& initrd,
-                       std::vector<std::string> config_args) {
+QemuConfig qemu_config(const RunArgs& args, const Inputs& in) {
   QemuConfig qemu;
   if (args.qemu) qemu.qemu = *args.qemu;
   qemu.mem_mib = args.mem_mib;
   qemu.cpus = args.cpus;
   qemu.firmware = in.firmware;
-  qemu.dtb = args.dtb ? *args.dtb : dtb.string();
   qemu.icount = args.icount;
   qemu.virtualization = args.virtualization;
+  return qemu;
+}
+
+// --no-hypervisor: pvmfw.bin under -bios; QEMU puts the tree at the start of
+// RAM, the loader the kernel and initrd where the layout says.
+QemuConfig bios_qemu_config(const RunArgs& args, const Inputs& in, const VmLayout& layout,
+                            const fs::path& dtb, const std::optional<Initrd>& initrd,
+                            std::vector<std::string> config_args) {
+  QemuConfig qemu = qemu_config(args, in);
+  qemu.dtb = dtb.string();
   qemu.extra_args = std::move(config_args);
   qemu.extra_args.insert(qemu.extra_args.end(), args.qemu_args.begin(), args.qemu_args.end());
   qemu.loads.push_back({in.kernel_path, layout.kernel_address});
@@ -262,9 +409,27 @@ QemuConfig qemu_config(const RunArgs& args, const Inputs& in, const VmLayout& la
   return qemu;
 }
 
+// A protected VM: hyp.bin under -bios at EL2, the machine 16 MiB larger than
+// the VM, everything else as fw_cfg files (no -dtb, no loader: the
+// hypervisor places what it checked).
+QemuConfig hypervisor_qemu_config(const RunArgs& args, const Inputs& in, const HypervisorFiles& f) {
+  QemuConfig qemu = qemu_config(args, in);
+  qemu.mem_mib = args.mem_mib + (launch::kHypReservedSize >> 20);
+  qemu.virtualization = true;
+  qemu.fw_cfg_files = {{std::string(launch::kFileLaunch), f.header},
+                       {std::string(launch::kFilePvmfwImage), f.pvmfw_img},
+                       {std::string(launch::kFileDt), f.dt},
+                       {std::string(launch::kFilePayload), f.payload}};
+  if (f.initrd) qemu.fw_cfg_files.push_back({std::string(launch::kFileInitrd), *f.initrd});
+  qemu.fw_cfg_files.push_back({std::string(launch::kFileUds), f.uds});
+  qemu.extra_args = args.qemu_args;
+  return qemu;
+}
+
 CliResult<PreparedVm> prepare_vm(const Io& io, const RunArgs& args) {
   auto in = find_inputs(args);
   if (!in) return std::unexpected(in.error());
+  io.say(mode_line(args, *in));
   auto work = args.keep_dir ? WorkDir::use_existing(*args.keep_dir) : WorkDir::create_temporary();
   if (!work) return usage_failure("work folder: " + to_string(work.error()));
   auto initrd = find_initrd(args, *in, work->path());
@@ -283,16 +448,33 @@ CliResult<PreparedVm> prepare_vm(const Io& io, const RunArgs& args) {
   }
   auto instance = find_instance_id(args);
   if (!instance) return std::unexpected(instance.error());
-  auto dtb = write_device_tree(args, *layout, std::move(instance->id), work->path());
-  if (!dtb) return std::unexpected(dtb.error());
-  std::vector<std::string> config_args;
-  if (!args.no_config) {
-    auto placed = place_config_blob(io, work->path());
-    if (!placed) return std::unexpected(placed.error());
-    config_args = std::move(*placed);
+  auto written_dtb = write_device_tree(args, *layout, std::move(instance->id), work->path());
+  if (!written_dtb) return std::unexpected(written_dtb.error());
+  const fs::path dtb = args.dtb ? fs::path(*args.dtb) : *written_dtb;
+  std::vector<std::string> argv;
+  if (in->protected_vm) {
+    // The hypervisor makes the previous DICE stage from the UDS itself.
+    auto uds = uds_file(io);
+    if (!uds) return std::unexpected(uds.error());
+    auto header = write_launch_header(args, *in, *layout, dtb, *initrd, work->path());
+    if (!header) return std::unexpected(header.error());
+    const HypervisorFiles files{.header = *header,
+                            .pvmfw_img = in->pvmfw_img,
+                            .dt = dtb.string(),
+                            .payload = in->kernel_path,
+                            .initrd = *initrd ? std::optional((*initrd)->path) : std::nullopt,
+                            .uds = *uds};
+    argv = build_qemu_argv(hypervisor_qemu_config(args, *in, files));
+  } else {
+    std::vector<std::string> config_args;
+    if (!args.no_config) {
+      auto placed = place_config_blob(io, work->path());
+      if (!placed) return std::unexpected(placed.error());
+      config_args = std::move(*placed);
+    }
+    argv =
+        build_qemu_argv(bios_qemu_config(args, *in, *layout, dtb, *initrd, std::move(config_args)));
   }
-  std::vector<std::string> argv =
-      build_qemu_argv(qemu_config(args, *in, *layout, *dtb, *initrd, std::move(config_args)));
   return PreparedVm{std::move(*work), std::move(argv), summary_line(*in, *layout, instance->note)};
 }
 

@@ -5,8 +5,10 @@
 // reached and QEMU exited by itself; 1 the guest failed, timed out, or QEMU
 // could not start; 2 usage errors and unreadable inputs); QEMU never
 // outlives the call; the work folder is removed unless --keep-dir named it.
-// Reads $PVM_FIRMWARE and $PVM_GUEST_DIR for defaults, and the state folder
-// (instance.h, `pvm device`) for the instance id and the device secret.
+// Reads $PVM_HYPERVISOR and $PVM_PVMFW_IMG (a protected VM, the default),
+// $PVM_FIRMWARE (--no-hypervisor) and $PVM_GUEST_DIR for defaults, and the
+// state folder (instance.h, `pvm device`) for the instance id and the device
+// secret.
 #pragma once
 
 #include <cstdint>

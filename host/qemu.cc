@@ -106,11 +106,15 @@ std::vector<std::string> build_qemu_argv(const QemuConfig& config) {
   if (config.cpus != 1) {
     argv.insert(argv.end(), {"-smp", std::to_string(config.cpus)});
   }
-  argv.insert(argv.end(), {"-nographic", "-nic", "none", "-no-reboot", "-bios", config.firmware,
-                           "-dtb", config.dtb});
+  argv.insert(argv.end(), {"-nographic", "-nic", "none", "-no-reboot", "-bios", config.firmware});
+  if (!config.dtb.empty()) argv.insert(argv.end(), {"-dtb", config.dtb});
   for (const QemuLoad& load : config.loads) {
     argv.insert(argv.end(), {"-device", "loader,file=" + escape_option_value(load.path) +
                                             ",addr=" + hex(load.address) + ",force-raw=on"});
+  }
+  for (const QemuFwCfgFile& file : config.fw_cfg_files) {
+    argv.insert(argv.end(), {"-fw_cfg", "name=" + escape_option_value(file.name) +
+                                            ",file=" + escape_option_value(file.path)});
   }
   if (config.icount) {
     argv.insert(argv.end(), {"-icount", "shift=0,sleep=off", "-seed", "1", "-rtc",
@@ -167,9 +171,22 @@ void LineSplitter::flush(const Sink& sink) {
   pending_.clear();
 }
 
+namespace {
+
+// The prefix `line` starts with, if it is a refusal line.
+std::optional<std::string_view> failure_prefix(std::string_view line) {
+  for (std::string_view prefix : kFailurePrefixes) {
+    if (line.starts_with(prefix)) return prefix;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 bool failure_matches(std::string_view line, std::string_view reason) {
-  if (!line.starts_with(kBootFailedPrefix)) return false;
-  std::string_view rest = line.substr(kBootFailedPrefix.size());
+  const auto prefix = failure_prefix(line);
+  if (!prefix) return false;
+  std::string_view rest = line.substr(prefix->size());
   while (rest.starts_with(' ')) rest.remove_prefix(1);
   if (reason.empty() || !rest.starts_with(reason)) return false;
   rest.remove_prefix(reason.size());
@@ -185,7 +202,7 @@ void ConsoleWatcher::on_line(std::string_view line) {
       goals_seen_[i] = true;
     }
   }
-  if (!failure_line_ && line.starts_with(kBootFailedPrefix)) failure_line_ = std::string(line);
+  if (!failure_line_ && failure_prefix(line)) failure_line_ = std::string(line);
 }
 
 bool ConsoleWatcher::all_goals_seen() const {

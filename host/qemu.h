@@ -7,6 +7,7 @@
 // run_qemu(): on timeout or request_stop() it gets SIGTERM, then SIGKILL.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <expected>
@@ -26,15 +27,24 @@ struct QemuLoad {
   uint64_t address = 0;
 };
 
+// A file QEMU offers the guest firmware through fw_cfg (`-fw_cfg
+// name=NAME,file=PATH`; QEMU reads it at start-up).
+struct QemuFwCfgFile {
+  std::string name;  // "opt/..." (QEMU's namespace for users' files)
+  std::string path;
+};
+
 struct QemuConfig {
   std::string qemu = "qemu-system-aarch64";  // looked up in PATH when it has no '/'
   uint64_t mem_mib = 1024;
   uint32_t cpus = 1;
   std::string firmware;  // -bios: loaded into flash at 0 and started there
-  // -dtb: in -bios mode QEMU copies it to the start of RAM (BOARD_DT_BASE),
-  // replacing the tree it would generate, after rewriting /memory's reg.
+  // -dtb (none when empty): in -bios mode QEMU copies it to the start of RAM
+  // (BOARD_DT_BASE), replacing the tree it would generate, after rewriting
+  // /memory's reg.
   std::string dtb;
   std::vector<QemuLoad> loads;
+  std::vector<QemuFwCfgFile> fw_cfg_files;
   // Deterministic time: 1 instruction = 1 ns, fixed RNG seed and RTC
   // (the settings pvmfw is measured with: docs/performance.md).
   bool icount = false;
@@ -53,15 +63,22 @@ std::string shell_command(const std::vector<std::string>& argv);
 
 // pvmfw's single failure funnel prints this, then the reason, then resets.
 inline constexpr std::string_view kBootFailedPrefix = "pvmfw: boot failed:";
+// The hypervisor's refusals (docs/hypervisor.md), before any VM runs: of the
+// launch description, and of pvmfw.img's verification.
+inline constexpr std::string_view kHypLaunchRefusedPrefix = "hyp: launch refused:";
+inline constexpr std::string_view kHypImageRefusedPrefix = "hyp: pvmfw.img refused:";
+// A console line starting with one of these reports a refused boot.
+inline constexpr std::array<std::string_view, 3> kFailurePrefixes = {
+    kBootFailedPrefix, kHypLaunchRefusedPrefix, kHypImageRefusedPrefix};
 // The demo initramfs prints this first (see initramfs.h).
 inline constexpr std::string_view kDefaultGoal = "pvm-guest: reached /init";
 
 struct Expectations {
   // Each must occur inside some console line, in any order.
   std::vector<std::string> goals;
-  // When set, the run succeeds only if pvmfw reports exactly this reason:
-  // a line "pvmfw: boot failed: REASON", optionally followed by " ", ":"
-  // or "(" and details.
+  // When set, the run succeeds only if the boot is refused for exactly this
+  // reason: a line starting with one of kFailurePrefixes, then REASON,
+  // optionally followed by " ", ":" or "(" and details.
   std::optional<std::string> expected_failure;
 };
 
@@ -88,7 +105,7 @@ class ConsoleWatcher {
 
   const std::vector<bool>& goals_seen() const { return goals_seen_; }
   bool all_goals_seen() const;
-  // The first line starting with kBootFailedPrefix.
+  // The first line starting with one of kFailurePrefixes.
   const std::optional<std::string>& failure_line() const { return failure_line_; }
 
  private:
@@ -97,7 +114,8 @@ class ConsoleWatcher {
   std::optional<std::string> failure_line_;
 };
 
-// True when `line` is "pvmfw: boot failed: REASON" as Expectations describes.
+// True when `line` is a refusal (kFailurePrefixes) for REASON as Expectations
+// describes.
 bool failure_matches(std::string_view line, std::string_view reason);
 
 // ---- Running ----------------------------------------------------------------

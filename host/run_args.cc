@@ -13,6 +13,12 @@ std::expected<void, ArgError> ok() { return {}; }
 
 const std::vector<Option>& options() {
   static const std::vector<Option> table = {
+      {"--hypervisor", true, [](RunArgs& a, std::string_view v) { a.hypervisor = v; return ok(); }},
+      {"--pvmfw-img", true, [](RunArgs& a, std::string_view v) { a.pvmfw_img = v; return ok(); }},
+      {"--no-hypervisor", false,
+       [](RunArgs& a, std::string_view) { a.no_hypervisor = true; return ok(); }},
+      {"--mmio-guard", false,
+       [](RunArgs& a, std::string_view) { a.mmio_guard = true; return ok(); }},
       {"--firmware", true, [](RunArgs& a, std::string_view v) { a.firmware = v; return ok(); }},
       {"--kernel", true, [](RunArgs& a, std::string_view v) { a.kernel = v; return ok(); }},
       {"--initrd", true, [](RunArgs& a, std::string_view v) { a.initrd = v; return ok(); }},
@@ -93,6 +99,19 @@ std::expected<RunArgs, ArgError> parse_run_args(std::span<const std::string_view
   if (out.no_initrd && out.initrd) return arg_error(ArgErrc::kConflict, "--no-initrd");
   if (out.dtb && out.test_hook) return arg_error(ArgErrc::kConflict, "--test-hook");
   if (out.no_instance && out.instance_id) return arg_error(ArgErrc::kConflict, "--no-instance");
+  if (out.no_hypervisor) {
+    if (out.hypervisor) return arg_error(ArgErrc::kConflict, "--hypervisor");
+    if (out.pvmfw_img) return arg_error(ArgErrc::kConflict, "--pvmfw-img");
+    if (out.mmio_guard) return arg_error(ArgErrc::kConflict, "--mmio-guard");
+  } else {
+    // The -bios path's own options. No config blob is the hypervisor's
+    // decision (it makes the previous DICE stage), not the launcher's.
+    if (out.firmware) return arg_error(ArgErrc::kRequired, "--no-hypervisor (with --firmware)");
+    if (out.virtualization) {
+      return arg_error(ArgErrc::kRequired, "--no-hypervisor (with --virtualization)");
+    }
+    if (out.no_config) return arg_error(ArgErrc::kRequired, "--no-hypervisor (with --no-config)");
+  }
   return out;
 }
 
@@ -102,7 +121,23 @@ std::string_view run_usage() {
 Boots pvmfw under QEMU virt with a kernel (and initrd) behind it, streams the
 console, and reports whether the guest reached its goal.
 
-  --firmware F      pvmfw image for -bios (default: $PVM_FIRMWARE)
+By default the VM is protected: the hypervisor (hyp.bin, under -bios, at EL2)
+verifies pvmfw.img, derives pvmfw's DICE inputs from this machine's device
+secret and runs pvmfw at EL1 in a VM of --mem MiB (QEMU gets 16 MiB more, the
+hypervisor's). pvm hands it everything as fw_cfg files (opt/pvm/launch, a
+64-byte launch header; pvmfw.img; dt; payload; initrd; uds). With
+--no-hypervisor, pvmfw.bin runs under -bios itself, unprotected, and pvm
+places the tree (-dtb), kernel, initrd and config blob in RAM.
+
+  --hypervisor F    hyp.bin for -bios (default: $PVM_HYPERVISOR)
+  --pvmfw-img F     the signed pvmfw partition the hypervisor verifies
+                    (default: $PVM_PVMFW_IMG)
+  --mmio-guard      offer the VM the MMIO guard (launch flag bit 0); off by
+                    default: stock kernels without CONFIG_ARM_PKVM_GUEST
+                    never map their devices through it
+  --no-hypervisor   boot pvmfw.bin under -bios, unprotected (the options
+                    below marked -bios need it)
+  --firmware F      -bios: pvmfw image (default: $PVM_FIRMWARE)
   --kernel K        Linux Image or raw payload (default: newest
                     $PVM_GUEST_DIR/boot/vmlinuz-*-cloud-arm64)
   --initrd I        initrd to load (default: a demo busybox initramfs)
@@ -114,10 +149,12 @@ console, and reports whether the guest reached its goal.
   --cpus N          vCPUs, 1..8 (default: 1)
   --expect STR      console text that must appear; repeatable, all must appear
                     (default: "pvm-guest: reached /init")
-  --expect-fail R   succeed only if pvmfw prints "pvmfw: boot failed: R"
+  --expect-fail R   succeed only if the boot is refused with reason R: pvmfw's
+                    "pvmfw: boot failed: R", or the hypervisor's
+                    "hyp: launch refused: R" or "hyp: pvmfw.img refused: R"
   --timeout S       wall-clock limit in seconds (default: 120)
   --icount          deterministic time (-icount shift=0,sleep=off -seed 1)
-  --virtualization  start at EL2 (-M virt,virtualization=on)
+  --virtualization  -bios: start pvmfw at EL2 (-M virt,virtualization=on)
   --qemu PATH       QEMU binary (default: qemu-system-aarch64)
   --dt-out FILE     also write the VM device tree to FILE
   --keep-dir DIR    write generated files to DIR and keep them
@@ -125,10 +162,11 @@ console, and reports whether the guest reached its goal.
   --dtb FILE        hand FILE to pvmfw instead of the tree pvm writes (for
                     checking how pvmfw treats a given tree; kernel and initrd
                     are still placed as usual)
-  --no-config       place no config blob; by default pvm run places one at
-                    the board's config address holding the previous DICE
-                    stage's handover, made from this machine's device secret
-                    (`pvm device init`; created on first use)
+  --no-config       -bios: place no config blob; by default pvm run places
+                    one at the board's config address holding the previous
+                    DICE stage's handover, made from this machine's device
+                    secret (`pvm device init`; created on first use). With
+                    the hypervisor, it makes that stage from the same secret
   --instance NAME   boot as VM instance NAME (default: "default"): its
                     64-byte id, made on first use and kept in
                     $PVM_STATE/instances/NAME (or ~/.local/share/pvm/...), goes

@@ -1,8 +1,12 @@
 // Command-line options of `pvm run` (see cmd_run.h for what they do).
 //
 // Callers may rely on: parsing is pure (no file system, no environment);
-// defaults that come from the environment (PVM_FIRMWARE, PVM_GUEST_DIR) are
-// resolved by the caller when the matching field is empty.
+// defaults that come from the environment (PVM_HYPERVISOR, PVM_PVMFW_IMG,
+// PVM_FIRMWARE, PVM_GUEST_DIR) are resolved by the caller when the matching
+// field is empty. Options of one mode are refused in the other: with
+// --no-hypervisor, --hypervisor, --pvmfw-img and --mmio-guard (kConflict);
+// without it, --firmware, --virtualization and --no-config (kRequired, the
+// option at fault naming --no-hypervisor).
 #pragma once
 
 #include <cstdint>
@@ -18,7 +22,14 @@
 namespace pvm {
 
 struct RunArgs {
-  std::optional<std::string> firmware;
+  // The mode. By default a protected VM: hyp.bin under -bios loads and
+  // verifies pvmfw.img and runs it at EL1 (docs/hypervisor.md). With
+  // no_hypervisor, pvmfw.bin itself under -bios, unprotected.
+  bool no_hypervisor = false;
+  std::optional<std::string> hypervisor;  // hyp.bin
+  std::optional<std::string> pvmfw_img;   // the signed pvmfw partition
+  bool mmio_guard = false;                // launch flag: offer the VM the MMIO guard
+  std::optional<std::string> firmware;    // pvmfw.bin (--no-hypervisor)
   std::optional<std::string> kernel;
   std::optional<std::string> initrd;
   bool no_initrd = false;

@@ -100,6 +100,26 @@ std::string verified_json(const verify::VerifiedPayload& payload) {
   return json;
 }
 
+std::string describe_verified_partition(std::string_view partition,
+                                        const verify::VerifiedPartition& verified) {
+  return "verified: partition " + std::string(partition) + ", algorithm " +
+         verify::to_string(verified.algorithm) + ", rollback index " +
+         std::to_string(verified.rollback_index) + "\n" + std::string(partition) + ": " +
+         verify::to_string(verified.digest.algorithm) + ", " +
+         std::to_string(verified.digest.image_size) + " bytes, digest " +
+         digest_hex(verified.digest) + "\n";
+}
+
+std::string verified_partition_json(std::string_view partition,
+                                    const verify::VerifiedPartition& verified) {
+  return R"({"result":"ok","algorithm":)" + json_string(verify::to_string(verified.algorithm)) +
+         R"(,"rollback_index":)" + std::to_string(verified.rollback_index) + R"(,"partitions":{)" +
+         json_string(partition) + R"(:{"hash_algorithm":)" +
+         json_string(verify::to_string(verified.digest.algorithm)) + R"(,"image_size":)" +
+         std::to_string(verified.digest.image_size) + R"(,"digest":)" +
+         json_string(digest_hex(verified.digest)) + "}}}";
+}
+
 std::string failure_line(const verify::Failure& failure) {
   return std::string("error: ") + verify::to_string(failure.error) + ": " +
          or_empty(failure.detail);

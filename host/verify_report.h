@@ -26,6 +26,15 @@ std::string describe_verified(const verify::VerifiedPayload& payload);
 //  "partitions":{"boot":{"hash_algorithm":...,"image_size":...,"digest":...}}}
 std::string verified_json(const verify::VerifiedPayload& payload);
 
+// The same for one partition (`pvm verify --partition NAME`): the first line
+// "verified: partition NAME, algorithm ALG, rollback index N", then
+// "NAME: HASH, SIZE bytes, digest HEX"; the JSON has the payload's keys but
+// capabilities, with NAME the one entry of "partitions".
+std::string describe_verified_partition(std::string_view partition,
+                                        const verify::VerifiedPartition& verified);
+std::string verified_partition_json(std::string_view partition,
+                                    const verify::VerifiedPartition& verified);
+
 // "error: NAME: detail"
 std::string failure_line(const verify::Failure& failure);
 // {"result":"error","error":NAME,"detail":...}

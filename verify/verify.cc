@@ -1,5 +1,7 @@
-// verify_payload: libavb's checks in libavb's order, then pvmfw's policy
-// (AOSP pvmfw's payload verification: guest/pvmfw/avb/).
+// verify_payload and verify_partition: libavb's checks in libavb's order,
+// then a policy (AOSP pvmfw's payload verification: guest/pvmfw/avb/; or one
+// partition's, see verify.h). Both run the same stages (locate, authenticate,
+// collect with a policy, covered_image, check_digest); only the policy differs.
 //
 // Order (each stage only sees what the previous ones accepted):
 //   trusted key blob (INVALID_PUBLIC_KEY) -> footer (INVALID_FOOTER) ->
@@ -59,40 +61,41 @@ Result<uint32_t> parse_capabilities(Bytes value) {
   }
 }
 
-// The descriptors pvmfw acts on, each at most once.
+// A hash descriptor a policy takes, at most once.
+struct HashSlot {
+  std::string_view partition;
+  const char* detail;  // static text naming it in failures
+  std::optional<avb::HashDescriptor> found;
+};
+
+// What a policy accepts: its hash descriptors and, for payloads, one
+// com.android.virt.cap property. Every other descriptor is refused.
+struct Policy {
+  std::span<HashSlot> hashes;
+  bool capabilities = false;
+};
+
 struct Collected {
-  std::optional<avb::HashDescriptor> boot;
-  std::optional<avb::HashDescriptor> initrd_normal;
-  std::optional<avb::HashDescriptor> initrd_debug;
   bool have_capabilities = false;
   uint32_t capabilities = 0;
 };
 
-Result<> collect(const avb::Descriptor& d, Collected& c) {
+Result<> collect(const avb::Descriptor& d, const Policy& policy, Collected& c) {
   switch (static_cast<avb::Tag>(d.tag)) {
     case avb::Tag::kHash: {
       auto h = avb::parse_hash_descriptor(d.body);
       if (!h) return std::unexpected(h.error());
       const std::string_view name = as_view(h->partition_name);
-      std::optional<avb::HashDescriptor>* slot = nullptr;
-      const char* detail = nullptr;
-      if (name == "boot") {
-        slot = &c.boot;
-        detail = "boot";
-      } else if (name == "initrd_normal") {
-        slot = &c.initrd_normal;
-        detail = "initrd_normal";
-      } else if (name == "initrd_debug") {
-        slot = &c.initrd_debug;
-        detail = "initrd_debug";
-      } else {
-        return fail(Error::kUnexpectedDescriptor, "hash descriptor for an unknown partition");
+      for (HashSlot& slot : policy.hashes) {
+        if (name != slot.partition) continue;
+        if (slot.found.has_value()) return fail(Error::kDuplicateDescriptor, slot.detail);
+        slot.found = *h;
+        return {};
       }
-      if (slot->has_value()) return fail(Error::kDuplicateDescriptor, detail);
-      *slot = *h;
-      return {};
+      return fail(Error::kUnexpectedDescriptor, "hash descriptor for an unknown partition");
     }
     case avb::Tag::kProperty: {
+      if (!policy.capabilities) return fail(Error::kUnexpectedDescriptor, "property descriptor");
       auto p = avb::parse_property_descriptor(d.body);
       if (!p) return std::unexpected(p.error());
       if (as_view(p->key) != kCapabilityKey) {
@@ -115,6 +118,14 @@ Result<> collect(const avb::Descriptor& d, Collected& c) {
   return fail(Error::kUnexpectedDescriptor, "unknown descriptor tag");
 }
 
+Result<Collected> collect_all(Bytes descriptors, const Policy& policy) {
+  Collected c;
+  auto collected = avb::for_each_descriptor(
+      descriptors, [&](const avb::Descriptor& d) { return collect(d, policy, c); });
+  if (!collected) return std::unexpected(collected.error());
+  return c;
+}
+
 // H(salt || image) against the descriptor's digest. `image` is exactly the
 // bytes that will run (its size already matched against image_size).
 Result<PartitionDigest> check_digest(const avb::HashDescriptor& d, Bytes image,
@@ -132,26 +143,41 @@ Result<PartitionDigest> check_digest(const avb::HashDescriptor& d, Bytes image,
   return out;
 }
 
-}  // namespace
+// A partition's footer and the vbmeta it points at.
+struct Located {
+  avb::Footer footer;
+  Bytes vbmeta;
+};
 
-std::expected<VerifiedPayload, Failure> verify_payload(const PayloadInputs& in) {
-  auto trusted = avb::parse_public_key(in.trusted_public_key);
-  if (!trusted) return std::unexpected(trusted.error());
+Result<Located> locate(Bytes partition) {
+  auto footer = avb::parse_footer(partition);
+  if (!footer) return std::unexpected(footer.error());
+  auto vbmeta = base::subspan(partition, footer->vbmeta_offset, footer->vbmeta_size);
+  if (!vbmeta) return fail(Error::kInvalidFooter, "footer vbmeta range outside the partition");
+  return Located{*footer, *vbmeta};
+}
 
-  // Where the vbmeta is, and which bytes of `kernel` will run.
-  std::optional<avb::Footer> footer;
-  Bytes vbmeta_bytes;
-  if (in.vbmeta) {
-    vbmeta_bytes = *in.vbmeta;
-  } else {
-    auto parsed = avb::parse_footer(in.kernel);
-    if (!parsed) return std::unexpected(parsed.error());
-    footer = *parsed;
-    auto vb = base::subspan(in.kernel, footer->vbmeta_offset, footer->vbmeta_size);
-    if (!vb) return fail(Error::kInvalidFooter, "footer vbmeta range outside the partition");
-    vbmeta_bytes = *vb;
+// The part of `partition` its descriptor covers: image_size bytes from the
+// start, agreeing with the footer's original_image_size and ending at or
+// before the vbmeta (so no byte is both image and signature data).
+Result<Bytes> covered_image(Bytes partition, const avb::Footer& footer,
+                            const avb::HashDescriptor& d, const char* detail) {
+  if (d.image_size != footer.original_image_size ||
+      footer.original_image_size > footer.vbmeta_offset) {
+    return fail(Error::kImageSizeMismatch, detail);
   }
+  auto image = base::subspan(partition, 0, footer.original_image_size);
+  if (!image) return fail(Error::kImageSizeMismatch, detail);
+  return *image;
+}
 
+// The stages both entry points share, in libavb's order: the vbmeta header,
+// H(header || aux) == embedded hash (the public key and descriptors are
+// inside aux, so any change to them stops here), embedded key == trusted key,
+// the RSA signature; then, over authentic data, the rollback rules and every
+// descriptor's shape (before any policy looks at one).
+Result<avb::Vbmeta> authenticate(Bytes vbmeta_bytes, Bytes trusted_blob,
+                                 const avb::RsaPublicKey& trusted, uint64_t stored_rollback_index) {
   auto vb = avb::parse_vbmeta(vbmeta_bytes);
   if (!vb) return std::unexpected(vb.error());
 
@@ -165,14 +191,14 @@ std::expected<VerifiedPayload, Failure> verify_payload(const PayloadInputs& in) 
     return fail(Error::kHashMismatch, "vbmeta hash does not match its contents");
   }
   // Trust: the embedded key blob must be the trusted one, byte for byte.
-  if (!avb::ct_equal(vb->public_key, in.trusted_public_key)) {
+  if (!avb::ct_equal(vb->public_key, trusted_blob)) {
     return fail(Error::kPublicKeyRejected, "vbmeta key is not the trusted key");
   }
   // libavb avb_rsa_verify: the signature length ties the key to the algorithm.
-  if (trusted->key_num_bits != vb->info.key_bits) {
+  if (trusted.key_num_bits != vb->info.key_bits) {
     return fail(Error::kSignatureMismatch, "key size does not fit the algorithm");
   }
-  if (auto ok = avb::rsa_verify(*trusted, vb->info.hash, computed, vb->signature); !ok) {
+  if (auto ok = avb::rsa_verify(trusted, vb->info.hash, computed, vb->signature); !ok) {
     return std::unexpected(ok.error());
   }
 
@@ -180,20 +206,49 @@ std::expected<VerifiedPayload, Failure> verify_payload(const PayloadInputs& in) 
   if (vb->h.rollback_index_location != 0) {
     return fail(Error::kRollbackIndex, "rollback_index_location not 0");
   }
-  if (vb->h.rollback_index < in.stored_rollback_index) {
+  if (vb->h.rollback_index < stored_rollback_index) {
     return fail(Error::kRollbackIndex, "rollback index below the stored one");
   }
-
   if (auto ok = avb::for_each_descriptor(vb->descriptors, avb::check_descriptor_shape); !ok) {
     return std::unexpected(ok.error());
   }
-  Collected c;
-  auto collected = avb::for_each_descriptor(
-      vb->descriptors, [&c](const avb::Descriptor& d) { return collect(d, c); });
-  if (!collected) return std::unexpected(collected.error());
+  return vb;
+}
 
-  if (!c.boot) return fail(Error::kMissingBootDescriptor, "boot");
-  const bool has_initrd_descriptor = c.initrd_normal || c.initrd_debug;
+}  // namespace
+
+std::expected<VerifiedPayload, Failure> verify_payload(const PayloadInputs& in) {
+  auto trusted = avb::parse_public_key(in.trusted_public_key);
+  if (!trusted) return std::unexpected(trusted.error());
+
+  // Where the vbmeta is, and which bytes of `kernel` will run.
+  std::optional<avb::Footer> footer;
+  Bytes vbmeta_bytes;
+  if (in.vbmeta) {
+    vbmeta_bytes = *in.vbmeta;
+  } else {
+    auto located = locate(in.kernel);
+    if (!located) return std::unexpected(located.error());
+    footer = located->footer;
+    vbmeta_bytes = located->vbmeta;
+  }
+
+  auto vb = authenticate(vbmeta_bytes, in.trusted_public_key, *trusted, in.stored_rollback_index);
+  if (!vb) return std::unexpected(vb.error());
+
+  std::array<HashSlot, 3> slots = {{
+      {"boot", "boot", std::nullopt},
+      {"initrd_normal", "initrd_normal", std::nullopt},
+      {"initrd_debug", "initrd_debug", std::nullopt},
+  }};
+  auto c = collect_all(vb->descriptors, Policy{slots, /*capabilities=*/true});
+  if (!c) return std::unexpected(c.error());
+  const std::optional<avb::HashDescriptor>& boot = slots[0].found;
+  const std::optional<avb::HashDescriptor>& initrd_normal = slots[1].found;
+  const std::optional<avb::HashDescriptor>& initrd_debug = slots[2].found;
+
+  if (!boot) return fail(Error::kMissingBootDescriptor, "boot");
+  const bool has_initrd_descriptor = initrd_normal || initrd_debug;
   if (in.initrd && !has_initrd_descriptor) {
     return fail(Error::kMissingInitrdDescriptor, "initrd_normal/initrd_debug");
   }
@@ -204,35 +259,30 @@ std::expected<VerifiedPayload, Failure> verify_payload(const PayloadInputs& in) 
   // The boot descriptor must cover exactly the kernel that will run.
   Bytes kernel_image = in.kernel;
   if (footer) {
-    if (c.boot->image_size != footer->original_image_size ||
-        footer->original_image_size > footer->vbmeta_offset) {
-      return fail(Error::kImageSizeMismatch, "boot (footer original_image_size)");
-    }
-    auto image = base::subspan(in.kernel, 0, footer->original_image_size);
-    if (!image) return fail(Error::kImageSizeMismatch, "boot (footer original_image_size)");
+    auto image = covered_image(in.kernel, *footer, *boot, "boot (footer original_image_size)");
+    if (!image) return std::unexpected(image.error());
     kernel_image = *image;
-  } else if (c.boot->image_size != in.kernel.size()) {
+  } else if (boot->image_size != in.kernel.size()) {
     return fail(Error::kImageSizeMismatch, "boot");
   }
 
   VerifiedPayload out;
   out.algorithm = vb->algorithm;
   out.rollback_index = vb->h.rollback_index;
-  out.capabilities = c.capabilities;
-  auto kernel = check_digest(*c.boot, kernel_image, "boot");
+  out.capabilities = c->capabilities;
+  auto kernel = check_digest(*boot, kernel_image, "boot");
   if (!kernel) return std::unexpected(kernel.error());
   out.kernel = *kernel;
 
   if (in.initrd) {
     // initrd_normal first; initrd_debug only when the normal one does not match.
     Failure last{Error::kImageSizeMismatch, "initrd"};
-    for (const auto* d : {&c.initrd_normal, &c.initrd_debug}) {
-      if (!d->has_value()) continue;
-      const char* name = d == &c.initrd_normal ? "initrd_normal" : "initrd_debug";
-      auto r = check_digest(**d, *in.initrd, name);
+    for (const HashSlot* slot : {&slots[1], &slots[2]}) {
+      if (!slot->found.has_value()) continue;
+      auto r = check_digest(*slot->found, *in.initrd, slot->detail);
       if (r) {
         out.initrd = *r;
-        out.debug_initrd = d == &c.initrd_debug;
+        out.debug_initrd = slot == &slots[2];
         break;
       }
       // A digest mismatch says more than a size mismatch: keep it.
@@ -240,6 +290,36 @@ std::expected<VerifiedPayload, Failure> verify_payload(const PayloadInputs& in) 
     }
     if (!out.initrd) return std::unexpected(last);
   }
+  return out;
+}
+
+std::expected<VerifiedPartition, Failure> verify_partition(const PartitionInputs& in) {
+  auto trusted = avb::parse_public_key(in.trusted_public_key);
+  if (!trusted) return std::unexpected(trusted.error());
+  auto located = locate(in.partition);
+  if (!located) return std::unexpected(located.error());
+  auto vb =
+      authenticate(located->vbmeta, in.trusted_public_key, *trusted, in.stored_rollback_index);
+  if (!vb) return std::unexpected(vb.error());
+
+  std::array<HashSlot, 1> slots = {{{in.partition_name, "partition", std::nullopt}}};
+  auto c = collect_all(vb->descriptors, Policy{slots, /*capabilities=*/false});
+  if (!c) return std::unexpected(c.error());
+  const std::optional<avb::HashDescriptor>& d = slots[0].found;
+  if (!d) return fail(Error::kMissingBootDescriptor, "no hash descriptor for the partition");
+  // Beyond verify_payload: not even DO_NOT_USE_AB (there are no A/B slots).
+  if (d->flags != 0) return fail(Error::kInvalidFlags, "hash descriptor flags not zero");
+
+  auto image =
+      covered_image(in.partition, located->footer, *d, "partition (footer original_image_size)");
+  if (!image) return std::unexpected(image.error());
+  auto digest = check_digest(*d, *image, "partition");
+  if (!digest) return std::unexpected(digest.error());
+  VerifiedPartition out;
+  out.algorithm = vb->algorithm;
+  out.digest = *digest;
+  out.rollback_index = vb->h.rollback_index;
+  out.image = *image;
   return out;
 }
 

@@ -11,7 +11,9 @@ usage: dice_cli_test.py PVM KATS_JSON AVB_VECTORS_DIR
   issuer/subject IDs, the CDIs (DiceMainFlow), the keys (open-dice's
   HMAC_DRBG seed-to-key) and the root key (the UDS's) are recomputed here, and
   `pvm dice inspect` refuses a tampered chain;
-- `pvm dice expect` on the positive AVB vectors against their manifest;
+- `pvm dice expect` on the positive AVB vectors against their manifest, and
+  with --pvmfw-img the whole chain (the pvmfw and VM layers' keys recomputed
+  from the UDS);
 - `pvm config pack|unpack|append` round trips and refusals.
 
 Parts whose inputs are absent (vectors, Python packages) say SKIP; with every
@@ -302,6 +304,78 @@ def check_expect(pvm, vectors):
             fail(f"expect of a wrongly signed image: exit {r.returncode}: {r.stderr.strip()}")
 
 
+def check_whole_chain(pvm, tmp):
+    """`pvm dice expect --pvmfw-img`: the stage below pvmfw and the VM layer,
+    recomputed here from the UDS (dice/pvmfw.h pvmfw_stage_handover)."""
+    if not HAVE_CRYPTO:
+        skipped.append(f"whole-chain prediction ({MISSING})")
+        return
+    ran.append("whole chain")
+    p = lambda n: os.path.join(tmp, "whole-" + n)
+    run_ok(pvm, ["keygen", "--bits", "2048", "--out", p("key.pem")])
+    run_ok(pvm, ["key", "export", p("key.pem"), "--out", p("key.avbpubkey")])
+    key_blob = open(p("key.avbpubkey"), "rb").read()
+    firmware = bytes((i * 11 + 5) & 0xFF for i in range(7000))
+    open(p("pvmfw.img"), "wb").write(firmware)
+    run_ok(pvm, ["sign", "--key", p("key.pem"), "--algorithm", "SHA256_RSA2048", "--partition",
+                 "pvmfw", "--image", p("pvmfw.img"), "--rollback-index", "5"])
+    open(p("kernel"), "wb").write(b"K" * 4000)
+    run_ok(pvm, ["sign", "--key", p("key.pem"), "--algorithm", "SHA256_RSA2048", "--partition",
+                 "boot", "--image", p("kernel")])
+    uds = bytes(range(0x80, 0xA0))
+    fd = os.open(p("secret"), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    os.write(fd, uds)
+    os.close(fd)
+    instance_id = bytes(range(64))
+    r = run(pvm, ["dice", "expect", "--kernel", p("kernel"), "--key", p("key.avbpubkey"),
+                  "--pvmfw-img", p("pvmfw.img"), "--platform-key", p("key.avbpubkey"),
+                  "--device-secret", p("secret"), "--instance-id", instance_id.hex(), "--json"])
+    if r.returncode != 0:
+        fail(f"dice expect --pvmfw-img: exit {r.returncode}: {r.stderr.strip()}")
+        return
+    out = json.loads(r.stdout)
+
+    # The stage below pvmfw, from the UDS.
+    descriptor = cbor2.dumps({-70002: "pvmfw", -70005: 5})
+    code, authority = hashlib.sha512(firmware).digest(), hashlib.sha512(key_blob).digest()
+    attest, seal = main_flow_cdis(uds, uds, code, hashlib.sha512(descriptor).digest(), authority,
+                                  1, bytes(64))
+    root, pvmfw_key = key_from_cdi(uds), key_from_cdi(attest)
+    want = {"code_hash": code.hex(), "authority_hash": authority.hex(),
+            "config_descriptor": descriptor.hex(), "mode": 1, "security_version": 5,
+            "public_key": pvmfw_key.hex(), "cert_id": cert_id_hex(pvmfw_key)}
+    for k, value in want.items():
+        if out["pvmfw"].get(k) != value:
+            fail(f"whole chain: pvmfw.{k} = {out['pvmfw'].get(k)}, want {value}")
+    if out.get("root_public_key") != root.hex() or out.get("root_cert_id") != cert_id_hex(root):
+        fail("whole chain: the root is not the UDS's key")
+
+    # The VM layer on top: hidden from the instance, CDIs from pvmfw's.
+    instance_hash = hashlib.sha512(b"InstanceId:" + instance_id).digest()
+    hidden = hashlib.sha512(instance_hash + b"\x02").digest()
+    if out.get("hidden") != hidden.hex():
+        fail(f"whole chain: hidden {out.get('hidden')}")
+    vm_attest, _ = main_flow_cdis(attest, seal, bytes.fromhex(out["code_hash"]),
+                                  hashlib.sha512(bytes.fromhex(out["config_descriptor"])).digest(),
+                                  hashlib.sha512(key_blob).digest(), 1, hidden)
+    vm_key = key_from_cdi(vm_attest)
+    if out.get("vm_public_key") != vm_key.hex() or out.get("vm_cert_id") != cert_id_hex(vm_key):
+        fail("whole chain: the VM key is not the one pvmfw's CDIs derive")
+    for secret in [attest, seal, vm_attest]:
+        if secret.hex() in r.stdout:
+            fail("whole chain: a CDI was printed")
+
+    # A pvmfw.img the hypervisor would refuse (a flipped image byte).
+    bad = bytearray(open(p("pvmfw.img"), "rb").read())
+    bad[10] ^= 1
+    open(p("bad.img"), "wb").write(bad)
+    r = run(pvm, ["dice", "expect", "--kernel", p("kernel"), "--key", p("key.avbpubkey"),
+                  "--pvmfw-img", p("bad.img"), "--platform-key", p("key.avbpubkey"),
+                  "--device-secret", p("secret")])
+    if r.returncode != 1 or "IMAGE_DIGEST_MISMATCH" not in r.stderr:
+        fail(f"whole chain of a tampered pvmfw.img: exit {r.returncode}: {r.stderr.strip()}")
+
+
 def check_config(pvm, tmp):
     ran.append("config")
     p = lambda n: os.path.join(tmp, n)
@@ -360,7 +434,8 @@ def main() -> int:
     pvm, kats, vectors = sys.argv[1], sys.argv[2], sys.argv[3]
     with tempfile.TemporaryDirectory(prefix="pvm-dice-") as tmp:
         for part in [lambda: check_kats(pvm, kats), lambda: check_chain(pvm, tmp),
-                     lambda: check_expect(pvm, vectors), lambda: check_config(pvm, tmp)]:
+                     lambda: check_expect(pvm, vectors), lambda: check_whole_chain(pvm, tmp),
+                     lambda: check_config(pvm, tmp)]:
             try:
                 part()
             except Exception as e:  # a crash of one part fails the test, the others still run

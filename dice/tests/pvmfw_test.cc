@@ -1,8 +1,12 @@
 // pvmfw's inputs: code/authority hashes, config descriptor (and open-dice's
-// Android config known answers), hidden, and the stand-in previous stage.
+// Android config known answers), hidden; and the first layers from the UDS:
+// the stand-in previous stage and the hypervisor's pvmfw stage.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
 #include <string>
+#include <vector>
 
 #include "dice/crypto.h"
 #include "dice/pvmfw.h"
@@ -182,6 +186,173 @@ TEST(Pvmfw, PreviousStageIsStablePerDevice) {
             "a13a00011171"
             "72" +
                 hex(bytes(pvmfw::kPreviousStageName)));
+}
+
+// The refactoring onto first_layer_handover kept the bytes: the SHA-256 of
+// the handover the code made before it, for UDS a0 a1 .. bf.
+TEST(Pvmfw, PreviousStageBytesAreUnchanged) {
+  std::array<uint8_t, 32> uds{};
+  for (size_t i = 0; i < uds.size(); ++i) uds[i] = static_cast<uint8_t>(0xa0 + i);
+  std::vector<std::byte> out(kHandoverRegionSize);
+  auto n = pvmfw::previous_stage_handover(uds, out);
+  ASSERT_TRUE(n.has_value());
+  EXPECT_EQ(*n, 661u);
+  std::array<uint8_t, 32> digest{};
+  const Bytes parts[] = {Bytes(out).first(*n)};
+  ASSERT_TRUE(sha256(parts, digest));
+  EXPECT_EQ(hex(digest), "0b66d6d9a35aed6417ba68defd1619e3f869d77a34ac8a3c7bd688c07fb626f2");
+}
+
+// ---- The pvmfw stage (the hypervisor's first layer) ----------------------------
+
+class PvmfwStage : public ::testing::Test {
+ protected:
+  PvmfwStage() {
+    uds.fill(0x3c);
+    image.resize(5000);
+    for (size_t i = 0; i < image.size(); ++i) image[i] = static_cast<uint8_t>(i * 7 + 1);
+    key.assign(1032, 0x4b);
+  }
+  pvmfw::PvmfwStageInputs stage() const { return {bytes(image), bytes(key), security_version}; }
+  // The handover, or the test fails.
+  std::vector<uint8_t> handover() {
+    std::vector<std::byte> out(kHandoverRegionSize);
+    auto n = pvmfw::pvmfw_stage_handover(uds, stage(), out);
+    EXPECT_TRUE(n.has_value()) << (n ? "" : to_string(n.error()));
+    return test::to_vector(Bytes(out).first(n.value_or(0)));
+  }
+  struct Cdis {
+    std::string attest, seal;
+  };
+  Cdis cdis() {
+    const std::vector<uint8_t> h = handover();
+    auto parsed = parse_handover(bytes(h));
+    EXPECT_TRUE(parsed.has_value());
+    if (!parsed) return {};
+    return {hex(parsed->cdi_attest), hex(parsed->cdi_seal)};
+  }
+
+  std::array<uint8_t, kCdiSize> uds{};
+  std::vector<uint8_t> image, key;
+  uint64_t security_version = 3;
+};
+
+TEST_F(PvmfwStage, ChainVerifiesAndNamesTheInputs) {
+  const std::vector<uint8_t> h = handover();
+  auto parsed = parse_handover(bytes(h));
+  ASSERT_TRUE(parsed.has_value());
+  EXPECT_EQ(parsed->size, h.size());
+  ASSERT_TRUE(parsed->chain.has_value());
+  std::vector<Certificate> views(1);
+  auto chain = verify_chain(*parsed->chain, views);
+  ASSERT_TRUE(chain.has_value()) << to_string(chain.error().error);
+  EXPECT_EQ(chain->certificates, 1u);
+
+  // The root is the UDS's key, the certified key CDI_Attest's.
+  Secret<kPrivateKeySize> priv;
+  PublicKey root{}, leaf{};
+  ASSERT_TRUE(derive_key_pair(uds, priv.span(), root).has_value());
+  ASSERT_TRUE(derive_key_pair(parsed->cdi_attest, priv.span(), leaf).has_value());
+  EXPECT_EQ(chain->root, root);
+  EXPECT_EQ(chain->leaf, leaf);
+
+  const Certificate& cert = views[0];
+  EXPECT_EQ(hex(*cert.code_hash), sha512_hex(image));
+  EXPECT_EQ(hex(*cert.authority_hash), sha512_hex(key));
+  // {-70002: "pvmfw", -70005: 3}
+  EXPECT_EQ(hex(*cert.config_descriptor), "a23a000111716570766d66773a0001117403");
+  EXPECT_EQ(cert.mode, 1);
+
+  // The CDIs are the main flow's from the UDS with those inputs.
+  InputValues in;
+  std::array<std::byte, pvmfw::kMaxFirstLayerDescriptorSize> descriptor{};
+  ASSERT_TRUE(pvmfw::pvmfw_stage_inputs(stage(), descriptor, in).has_value());
+  EXPECT_EQ(in.mode, Mode::kNormal);
+  EXPECT_EQ(in.hidden, Hash{});
+  EXPECT_EQ(hex(in.config_descriptor), hex(*cert.config_descriptor));
+  Secret<kCdiSize> attest, seal;
+  ASSERT_TRUE(derive_next_cdis(uds, uds, in, attest.span(), seal.span()).has_value());
+  EXPECT_EQ(hex(parsed->cdi_attest), hex(attest.span()));
+  EXPECT_EQ(hex(parsed->cdi_seal), hex(seal.span()));
+}
+
+TEST_F(PvmfwStage, SameInputsSameBytes) {
+  const std::vector<uint8_t> a = handover(), b = handover();
+  EXPECT_FALSE(a.empty());
+  EXPECT_EQ(a, b);
+}
+
+TEST_F(PvmfwStage, EachInputChangesTheCdis) {
+  const Cdis base = cdis();
+  ASSERT_FALSE(base.attest.empty());
+
+  uds[31] ^= 1;  // another device: everything differs
+  const Cdis other_uds = cdis();
+  EXPECT_NE(other_uds.attest, base.attest);
+  EXPECT_NE(other_uds.seal, base.seal);
+  uds[31] ^= 1;
+
+  image[image.size() - 1] ^= 1;  // another pvmfw: CDI_Attest only
+  const Cdis other_image = cdis();
+  EXPECT_NE(other_image.attest, base.attest);
+  EXPECT_EQ(other_image.seal, base.seal);
+  image.push_back(0);  // one byte longer
+  EXPECT_NE(cdis().attest, other_image.attest);
+  image.pop_back();
+  image[image.size() - 1] ^= 1;
+
+  key[500] ^= 1;  // another platform key: both
+  const Cdis other_key = cdis();
+  EXPECT_NE(other_key.attest, base.attest);
+  EXPECT_NE(other_key.seal, base.seal);
+  key[500] ^= 1;
+
+  security_version = 4;  // the config: CDI_Attest only
+  const Cdis other_version = cdis();
+  EXPECT_NE(other_version.attest, base.attest);
+  EXPECT_EQ(other_version.seal, base.seal);
+  security_version = 3;
+
+  const Cdis again = cdis();
+  EXPECT_EQ(again.attest, base.attest);
+  EXPECT_EQ(again.seal, base.seal);
+}
+
+TEST_F(PvmfwStage, SecurityVersionZeroIsStillInTheDescriptor) {
+  security_version = 0;
+  std::array<std::byte, pvmfw::kMaxFirstLayerDescriptorSize> descriptor{};
+  InputValues in;
+  ASSERT_TRUE(pvmfw::pvmfw_stage_inputs(stage(), descriptor, in).has_value());
+  EXPECT_EQ(hex(in.config_descriptor), "a23a000111716570766d66773a0001117400");
+  security_version = UINT64_MAX;
+  ASSERT_TRUE(pvmfw::pvmfw_stage_inputs(stage(), descriptor, in).has_value());
+  EXPECT_EQ(hex(in.config_descriptor), "a23a000111716570766d66773a000111741bffffffffffffffff");
+}
+
+TEST_F(PvmfwStage, Refusals) {
+  std::vector<std::byte> out(kHandoverRegionSize, std::byte{0x77});
+  auto no_image = pvmfw::pvmfw_stage_handover(uds, {Bytes{}, bytes(key), 0}, out);
+  EXPECT_EQ(no_image.error(), Error::kInvalidInput);
+  EXPECT_TRUE(std::all_of(out.begin(), out.end(), [](std::byte b) { return b == std::byte{0}; }));
+  EXPECT_EQ(pvmfw::pvmfw_stage_handover(uds, {bytes(image), Bytes{}, 0}, out).error(),
+            Error::kInvalidInput);
+  // Too small for the handover: nothing left behind.
+  std::vector<std::byte> small(200, std::byte{0x77});
+  EXPECT_EQ(pvmfw::pvmfw_stage_handover(uds, stage(), small).error(), Error::kBufferTooSmall);
+  EXPECT_TRUE(
+      std::all_of(small.begin(), small.end(), [](std::byte b) { return b == std::byte{0}; }));
+  // The output over the image, the key or the UDS.
+  std::vector<uint8_t> shared(kHandoverRegionSize + 64, 1);
+  auto region = std::as_writable_bytes(std::span(shared));
+  const pvmfw::PvmfwStageInputs over_image{Bytes(region).first(64), bytes(key), 0};
+  EXPECT_EQ(pvmfw::pvmfw_stage_handover(uds, over_image, region).error(), Error::kInvalidInput);
+  const pvmfw::PvmfwStageInputs over_key{bytes(image), Bytes(region).last(32), 0};
+  EXPECT_EQ(
+      pvmfw::pvmfw_stage_handover(uds, over_key, region.first(kHandoverRegionSize + 40)).error(),
+      Error::kInvalidInput);
+  const std::span<const uint8_t, kCdiSize> uds_in_region(shared.data(), kCdiSize);
+  EXPECT_EQ(pvmfw::pvmfw_stage_handover(uds_in_region, stage(), region).error(),
+            Error::kInvalidInput);
 }
 
 }  // namespace

@@ -503,12 +503,6 @@ std::expected<Handoff, Failure> Sequence::run() {
   const uint64_t t_verified = p_.ticks();
   if (auto s = stage(Stage::kVerified, tree); !s) return std::unexpected(s.error());
 
-  // Leave no MMIO mapping or share behind that the payload did not ask for:
-  // a debuggable payload (initrd_debug) keeps the console.
-  if (auto r = release_hypervisor_grants(*ledger, verified->debug_initrd); !r) {
-    return std::unexpected(r.error());
-  }
-
   // The VM's DICE layer into the handover page, then the guest's device tree,
   // rebuilt from validated values only, which reserves that page.
   const uint64_t t_dice = p_.ticks();
@@ -528,6 +522,13 @@ std::expected<Handoff, Failure> Sequence::run() {
   print("pvmfw: phase ticks: start %lu, verify %lu, verified %lu, dice %lu, rebuild %lu, "
         "rebuilt %lu\n",
         in_.start_tick, t_verify, t_verified, t_dice, t_rebuild, t_rebuilt);
+  // The last lines while the console is still mapped, then leave no MMIO
+  // mapping or share behind that the payload did not ask for: a debuggable
+  // payload (initrd_debug) keeps the console.
+  if (p_.last_words != nullptr) p_.last_words();
+  if (auto r = release_hypervisor_grants(*ledger, verified->debug_initrd); !r) {
+    return std::unexpected(r.error());
+  }
   Handoff h;
   h.kernel_entry = kernel.base;
   h.dt_address = dt_addr;

@@ -64,7 +64,7 @@ def main():
             return 1
 
         vm_dtb, sock, dump = path("vm.dtb"), path("qmp.sock"), path("dt-window.bin")
-        words = ["run", "--firmware", a.firmware, "--kernel", signed, "--no-initrd",
+        words = ["run", "--no-hypervisor", "--firmware", a.firmware, "--kernel", signed, "--no-initrd",
                  "--instance-id", INSTANCE, "--timeout", "60", "--expect", "payload: done",
                  "--dt-out", vm_dtb,
                  "--", "-no-shutdown", "-qmp", f"unix:{sock},server=on,wait=on"]

@@ -148,6 +148,36 @@ TEST(AvbArgs, Verify) {
   EXPECT_TRUE(parse_verify_args(W{"-h"})->help);
 }
 
+TEST(AvbArgs, VerifyPartition) {
+  auto args = parse_verify_args(W{"--partition", "pvmfw", "--key", "p.avbpubkey", "pvmfw.img",
+                                  "--stored-rollback-index", "2", "--json"});
+  ASSERT_TRUE(args.has_value()) << to_string(args.error());
+  EXPECT_EQ(args->partition, "pvmfw");
+  EXPECT_EQ(args->key, "p.avbpubkey");
+  EXPECT_EQ(args->image, "pvmfw.img");
+  EXPECT_EQ(args->stored_rollback_index, 2u);
+  EXPECT_TRUE(args->json);
+  EXPECT_TRUE(args->kernel.empty());
+  auto error = [](std::initializer_list<std::string_view> words) {
+    auto parsed = parse_verify_args(std::span<const std::string_view>(words.begin(), words.size()));
+    EXPECT_FALSE(parsed.has_value());
+    return parsed ? std::string("accepted") : to_string(parsed.error());
+  };
+  EXPECT_EQ(error({"--partition", "pvmfw", "--key", "k"}), "IMAGE: is required");
+  EXPECT_EQ(error({"--partition", "pvmfw", "img"}), "--key: is required");
+  EXPECT_EQ(error({"--partition", "pvmfw", "--key", "k", "a", "b"}), "b: unexpected argument");
+  EXPECT_EQ(error({"--partition", "pvmfw", "--key", "k", "--kernel", "b", "a"}),
+            "--kernel: conflicts with another option");
+  EXPECT_EQ(error({"--partition", "pvmfw", "--key", "k", "--initrd", "i", "a"}),
+            "--initrd: conflicts with another option");
+  EXPECT_EQ(error({"--partition", "pvmfw", "--key", "k", "--vbmeta", "v", "a"}),
+            "--vbmeta: conflicts with another option");
+  EXPECT_EQ(error({"--partition=", "--key", "k", "a"}), "--partition: bad value");
+  // Without --partition there is no IMAGE.
+  EXPECT_EQ(error({"--key", "k", "--kernel", "b", "img"}), "img: unexpected argument");
+  EXPECT_NE(verify_usage().find("--partition NAME"), std::string_view::npos);
+}
+
 TEST(AvbArgs, HelpSkipsTheRequiredOptions) {
   EXPECT_TRUE(parse_keygen_args(W{"-h"})->help);
   EXPECT_TRUE(parse_sign_args(W{"vbmeta", "--help"})->help);

@@ -24,6 +24,11 @@ namespace pvm::testing {
 inline std::string test_key_pem() { return PVM_TEST_KEY_DIR "/pvmfw-test-rsa4096.pem"; }
 inline std::string test_key_avbpubkey() { return PVM_TEST_KEY_DIR "/pvmfw-test-rsa4096.avbpubkey"; }
 inline std::string other_key_pem() { return PVM_TEST_KEY_DIR "/other-test-rsa4096.pem"; }
+// The hypervisor's platform test key (hypervisor/testkeys/), which signs pvmfw.img.
+inline std::string platform_key_pem() { return PVM_PLATFORM_KEY_DIR "/platform-test-rsa4096.pem"; }
+inline std::string platform_key_avbpubkey() {
+  return PVM_PLATFORM_KEY_DIR "/platform-test-rsa4096.avbpubkey";
+}
 
 // What a command printed and returned.
 struct Outcome {
@@ -34,7 +39,7 @@ struct Outcome {
 
 // Runs `command` with `words`, its out and err going to memory.
 template <typename Command>
-Outcome run_command(Command command, std::initializer_list<std::string_view> words) {
+Outcome run_words(Command command, std::span<const std::string_view> words) {
   char* out_buf = nullptr;
   char* err_buf = nullptr;
   size_t out_size = 0, err_size = 0;
@@ -42,7 +47,7 @@ Outcome run_command(Command command, std::initializer_list<std::string_view> wor
   std::FILE* err = open_memstream(&err_buf, &err_size);
   const Io io{out, err};
   Outcome outcome;
-  outcome.status = command(io, std::span<const std::string_view>(words.begin(), words.size()));
+  outcome.status = command(io, words);
   std::fclose(out);
   std::fclose(err);
   outcome.out.assign(out_buf, out_size);
@@ -50,6 +55,10 @@ Outcome run_command(Command command, std::initializer_list<std::string_view> wor
   ::free(out_buf);
   ::free(err_buf);
   return outcome;
+}
+template <typename Command>
+Outcome run_command(Command command, std::initializer_list<std::string_view> words) {
+  return run_words(command, std::span<const std::string_view>(words.begin(), words.size()));
 }
 
 // A fresh folder, removed with its contents when the test ends.

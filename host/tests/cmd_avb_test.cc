@@ -219,6 +219,99 @@ TEST_F(CmdVerify, UnreadableInputsAreUsageErrors) {
   EXPECT_EQ(run_command(cmd_verify, {"-h"}).out, verify_usage());
 }
 
+// ---- verify --partition ------------------------------------------------------------
+
+class CmdVerifyPartition : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    image_ = dir_.write("pvmfw.img", pattern(7000));
+    ASSERT_EQ(run_command(cmd_sign,
+                          {"--key", test_key_pem(), "--algorithm", "SHA256_RSA4096", "--partition",
+                           "pvmfw", "--image", image_, "--salt", kSalt, "--rollback-index", "2"})
+                  .status,
+              kExitOk);
+  }
+  ScratchDir dir_;
+  std::string image_;
+};
+
+TEST_F(CmdVerifyPartition, AcceptsWhatSignSigned) {
+  // The digest is H(salt || image), the image the 7000 bytes signed.
+  const std::vector<uint8_t> salt = *parse_hex(kSalt), image = pattern(7000);
+  const std::span<const uint8_t> parts[] = {salt, image};
+  const std::string digest = to_hex(avb::compute_digest(avb::HashAlgorithm::kSha256, parts));
+  auto text =
+      run_command(cmd_verify, {"--partition", "pvmfw", "--key", test_key_avbpubkey(), image_});
+  ASSERT_EQ(text.status, kExitOk) << text.err;
+  EXPECT_EQ(text.out,
+            "verified: partition pvmfw, algorithm SHA256_RSA4096, rollback index 2\n"
+            "pvmfw: sha256, 7000 bytes, digest " + digest + "\n");
+  EXPECT_EQ(text.err, "");
+  auto json = run_command(cmd_verify, {"--json", "--partition=pvmfw", image_, "--key",
+                                       test_key_avbpubkey()});
+  ASSERT_EQ(json.status, kExitOk) << json.err;
+  EXPECT_TRUE(json.out.starts_with(R"({"result":"ok","algorithm":"SHA256_RSA4096",)"
+                                   R"("rollback_index":2,"partitions":{"pvmfw":)"))
+      << json.out;
+}
+
+TEST_F(CmdVerifyPartition, Refusals) {
+  auto wrong_name =
+      run_command(cmd_verify, {"--partition", "boot", "--key", test_key_avbpubkey(), image_});
+  EXPECT_EQ(wrong_name.status, kExitFailed);
+  EXPECT_EQ(wrong_name.err,
+            "error: UNEXPECTED_DESCRIPTOR: hash descriptor for an unknown partition\n");
+  EXPECT_EQ(wrong_name.out, "");
+
+  ScratchDir keys;
+  const std::string other = keys / "other.avbpubkey";
+  ASSERT_EQ(run_command(cmd_key, {"export", testing::other_key_pem(), "--out", other}).status,
+            kExitOk);
+  auto other_key = run_command(cmd_verify, {"--partition", "pvmfw", "--key", other, image_,
+                                            "--json"});
+  EXPECT_EQ(other_key.status, kExitFailed);
+  EXPECT_EQ(other_key.err, "error: PUBLIC_KEY_REJECTED: vbmeta key is not the trusted key\n");
+  EXPECT_TRUE(other_key.out.starts_with(R"({"result":"error","error":"PUBLIC_KEY_REJECTED")"))
+      << other_key.out;
+
+  auto rolled_back = run_command(cmd_verify, {"--partition", "pvmfw", "--key",
+                                              test_key_avbpubkey(), image_,
+                                              "--stored-rollback-index", "3"});
+  EXPECT_EQ(rolled_back.status, kExitFailed);
+  EXPECT_TRUE(rolled_back.err.starts_with("error: ROLLBACK_INDEX: ")) << rolled_back.err;
+
+  // One flipped byte of the image.
+  std::vector<uint8_t> bytes = file_bytes(image_);
+  bytes[100] ^= 1;
+  const std::string tampered = dir_.write("tampered.img", bytes);
+  auto flipped =
+      run_command(cmd_verify, {"--partition", "pvmfw", "--key", test_key_avbpubkey(), tampered});
+  EXPECT_EQ(flipped.status, kExitFailed);
+  EXPECT_EQ(flipped.err, "error: IMAGE_DIGEST_MISMATCH: partition\n");
+
+  // Unsigned.
+  const std::string unsigned_image = dir_.write("unsigned.img", pattern(7000));
+  ASSERT_EQ(run_command(cmd_sign, {"--algorithm", "NONE", "--partition", "pvmfw", "--image",
+                                   unsigned_image, "--salt", kSalt})
+                .status,
+            kExitOk);
+  auto none = run_command(cmd_verify,
+                          {"--partition", "pvmfw", "--key", test_key_avbpubkey(), unsigned_image});
+  EXPECT_EQ(none.status, kExitFailed);
+  EXPECT_TRUE(none.err.starts_with("error: OK_NOT_SIGNED: ")) << none.err;
+
+  auto missing = run_command(cmd_verify, {"--partition", "pvmfw", "--key", test_key_avbpubkey(),
+                                          dir_ / "none"});
+  EXPECT_EQ(missing.status, kExitUsage);
+  EXPECT_TRUE(missing.err.starts_with("pvm: " + dir_ / "none" + ": ")) << missing.err;
+  EXPECT_EQ(run_command(cmd_verify, {"--partition", "pvmfw", "--key", test_key_avbpubkey()}).err,
+            usage_text("verify", "IMAGE: is required"));
+  EXPECT_EQ(run_command(cmd_verify, {"--partition", "pvmfw", "--key", test_key_avbpubkey(),
+                                     "--kernel", image_, image_})
+                .err,
+            usage_text("verify", "--kernel: conflicts with another option"));
+}
+
 TEST(LoadPrivateKey, NamesThePath) {
   EXPECT_EQ(load_private_key(test_key_pem())->bits(), 4096u);
   auto missing = load_private_key("/nonexistent/k.pem");

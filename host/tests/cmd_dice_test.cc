@@ -6,11 +6,15 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <cstring>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
+#include <dice/crypto.h>
 #include <dice/dice.h>
+#include <dice/pvmfw.h>
 
 #include "cli_test_util.h"
 #include "cmd_avb.h"
@@ -193,6 +197,250 @@ TEST(CmdDice, ExpectOnASignedPayload) {
   auto wrong_key = run_command(cmd_dice, {"expect", "--kernel", kernel, "--key", kernel});
   EXPECT_EQ(wrong_key.status, kExitFailed);
   EXPECT_TRUE(wrong_key.err.starts_with("error: ")) << wrong_key.err;
+}
+
+// ---- dice expect: the whole chain, from pvmfw.img and the device secret ------------------
+
+// "name value" lines into a map (the value is the rest of the line).
+std::map<std::string, std::string> lines_of(const std::string& text) {
+  std::map<std::string, std::string> out;
+  size_t at = 0;
+  while (at < text.size()) {
+    size_t end = text.find('\n', at);
+    if (end == std::string::npos) end = text.size();
+    const std::string line = text.substr(at, end - at);
+    const size_t space = line.find(' ');
+    if (space != std::string::npos) out[line.substr(0, space)] = line.substr(space + 1);
+    at = end + 1;
+  }
+  return out;
+}
+
+std::string sha512_hex(const std::vector<uint8_t>& bytes) {
+  dice::Hash h{};
+  EXPECT_TRUE(dice::sha512(std::as_bytes(std::span(bytes)), h));
+  return to_hex(h);
+}
+
+std::string id_of(const dice::PublicKey& key) {
+  const dice::IdHex hex = dice::id_hex(dice::derive_cert_id(key).value());
+  return std::string(hex.data(), hex.size());
+}
+
+class CmdDiceWholeChain : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (size_t i = 0; i < firmware_.size(); ++i) firmware_[i] = static_cast<uint8_t>(i * 5 + 1);
+    for (size_t i = 0; i < uds_.size(); ++i) uds_[i] = static_cast<uint8_t>(0x40 + i);
+    pvmfw_img_ = dir_.write("pvmfw.img", firmware_);
+    ASSERT_EQ(run_command(cmd_sign, {"--key", testing::platform_key_pem(), "--algorithm",
+                                     "SHA256_RSA4096", "--partition", "pvmfw", "--image",
+                                     pvmfw_img_, "--rollback-index", "2"})
+                  .status,
+              kExitOk);
+    kernel_ = dir_.write("kernel", std::string(3000, 'k'));
+    ASSERT_EQ(run_command(cmd_sign, {"--key", testing::test_key_pem(), "--algorithm",
+                                     "SHA256_RSA4096", "--partition", "boot", "--image", kernel_})
+                  .status,
+              kExitOk);
+    secret_ = dir_.write("device-secret", uds_, /*private_mode=*/true);
+  }
+
+  testing::Outcome expect(std::initializer_list<std::string_view> more) {
+    std::vector<std::string_view> words = {"expect",         "--kernel",
+                                           kernel_,          "--key",
+                                           key_,             "--pvmfw-img",
+                                           pvmfw_img_,       "--platform-key",
+                                           platform_key_,    "--device-secret",
+                                           secret_};
+    words.insert(words.end(), more.begin(), more.end());
+    return run(words);
+  }
+  static testing::Outcome run(const std::vector<std::string_view>& words) {
+    return testing::run_words(cmd_dice, words);
+  }
+
+  // The stage below pvmfw, made here with the library.
+  std::vector<uint8_t> pvmfw_handover() const {
+    const std::vector<uint8_t> key = file_bytes(platform_key_);
+    std::vector<std::byte> out(dice::kHandoverRegionSize);
+    const dice::pvmfw::PvmfwStageInputs stage{std::as_bytes(std::span(firmware_)),
+                                              std::as_bytes(std::span(key)), 2};
+    auto n = dice::pvmfw::pvmfw_stage_handover(uds_, stage, out);
+    EXPECT_TRUE(n.has_value());
+    std::vector<uint8_t> bytes(n.value_or(0));
+    std::memcpy(bytes.data(), out.data(), bytes.size());
+    return bytes;
+  }
+
+  ScratchDir dir_;
+  std::vector<uint8_t> firmware_ = std::vector<uint8_t>(6000);
+  std::array<uint8_t, dice::kCdiSize> uds_{};
+  std::string pvmfw_img_, kernel_, secret_;
+  const std::string key_ = testing::test_key_avbpubkey();
+  const std::string platform_key_ = testing::platform_key_avbpubkey();
+};
+
+TEST_F(CmdDiceWholeChain, PredictsEveryLayer) {
+  const std::string instance = repeat("ab", 64);
+  auto out = expect({"--instance-id", instance});
+  ASSERT_EQ(out.status, kExitOk) << out.err;
+  EXPECT_EQ(out.err, "");
+  auto got = lines_of(out.out);
+
+  // pvmfw's layer: its inputs ...
+  EXPECT_EQ(got["pvmfw_code_hash"], sha512_hex(firmware_));
+  EXPECT_EQ(got["pvmfw_authority_hash"], sha512_hex(file_bytes(platform_key_)));
+  EXPECT_EQ(got["pvmfw_config_descriptor"], "a23a000111716570766d66773a0001117402");
+  EXPECT_EQ(got["pvmfw_mode"], "1 (normal)");
+  EXPECT_EQ(got["pvmfw_security_version"], "2");
+  // ... the root (the UDS's key) and pvmfw's key (its CDI_Attest's).
+  dice::Secret<dice::kPrivateKeySize> priv;
+  dice::PublicKey root{}, pvmfw_key{};
+  ASSERT_TRUE(dice::derive_key_pair(uds_, priv.span(), root).has_value());
+  const std::vector<uint8_t> handover = pvmfw_handover();
+  auto parsed = dice::parse_handover(std::as_bytes(std::span(handover)));
+  ASSERT_TRUE(parsed.has_value());
+  ASSERT_TRUE(dice::derive_key_pair(parsed->cdi_attest, priv.span(), pvmfw_key).has_value());
+  EXPECT_EQ(got["root_public_key"], to_hex(root));
+  EXPECT_EQ(got["root_cert_id"], id_of(root));
+  EXPECT_EQ(got["pvmfw_public_key"], to_hex(pvmfw_key));
+  EXPECT_EQ(got["pvmfw_cert_id"], id_of(pvmfw_key));
+  // Never a CDI.
+  for (dice::CdiView cdi : {parsed->cdi_attest, parsed->cdi_seal}) {
+    EXPECT_EQ(out.out.find(to_hex(cdi)), std::string::npos);
+  }
+
+  // The VM layer: the lines `dice expect` printed before, unchanged ...
+  auto payload_only =
+      run({"expect", "--kernel", kernel_, "--key", key_, "--instance-id", instance});
+  ASSERT_EQ(payload_only.status, kExitOk) << payload_only.err;
+  EXPECT_NE(out.out.find(payload_only.out), std::string::npos) << out.out;
+  // ... and the key pvmfw will certify: the main flow over pvmfw's CDIs with
+  // the printed inputs.
+  dice::InputValues in;
+  auto hash = [&](const std::string& name) {
+    dice::Hash h{};
+    EXPECT_TRUE(hex_to_bytes(got[name], h)) << name;
+    return h;
+  };
+  in.code_hash = hash("code_hash");
+  in.authority_hash = hash("authority_hash");
+  in.hidden = hash("hidden");
+  in.mode = dice::Mode::kNormal;
+  EXPECT_EQ(got["mode"], "1 (normal)");
+  const std::vector<uint8_t> descriptor = *parse_hex(got["config_descriptor"]);
+  in.config_type = dice::ConfigType::kDescriptor;
+  in.config_descriptor = std::as_bytes(std::span(descriptor));
+  dice::Secret<dice::kCdiSize> vm_attest, vm_seal;
+  ASSERT_TRUE(dice::derive_next_cdis(parsed->cdi_attest, parsed->cdi_seal, in, vm_attest.span(),
+                                     vm_seal.span())
+                  .has_value());
+  dice::PublicKey vm_key{};
+  ASSERT_TRUE(dice::derive_key_pair(vm_attest.span(), priv.span(), vm_key).has_value());
+  EXPECT_EQ(got["vm_public_key"], to_hex(vm_key));
+  EXPECT_EQ(got["vm_cert_id"], id_of(vm_key));
+
+  // The JSON form says the same.
+  auto json = expect({"--instance-id", instance, "--json"});
+  ASSERT_EQ(json.status, kExitOk) << json.err;
+  EXPECT_TRUE(json.out.starts_with("{\"result\":\"ok\",\"code_hash\":\"" + got["code_hash"]))
+      << json.out;
+  for (const std::string& part :
+       {"\"root_public_key\":\"" + to_hex(root) + "\"",
+        "\"pvmfw\":{\"code_hash\":\"" + sha512_hex(firmware_) + "\"",
+        "\"config_descriptor\":\"a23a000111716570766d66773a0001117402\",\"mode\":1,"
+        "\"mode_name\":\"normal\",\"security_version\":2,\"public_key\":\"" +
+            to_hex(pvmfw_key) + "\",\"cert_id\":\"" + id_of(pvmfw_key) + "\"}",
+        "\"vm_public_key\":\"" + to_hex(vm_key) + "\",\"vm_cert_id\":\"" + id_of(vm_key) +
+            "\"}\n"}) {
+    EXPECT_NE(json.out.find(part), std::string::npos) << part << "\n" << json.out;
+  }
+}
+
+TEST_F(CmdDiceWholeChain, WithoutAnInstanceNoVmKey) {
+  auto out = expect({});
+  ASSERT_EQ(out.status, kExitOk) << out.err;
+  EXPECT_TRUE(out.out.starts_with("root_public_key ")) << out.out;
+  EXPECT_NE(out.out.find("\npvmfw_security_version 2\n"), std::string::npos) << out.out;
+  EXPECT_EQ(out.out.find("vm_public_key"), std::string::npos) << out.out;
+  EXPECT_EQ(out.out.find("hidden"), std::string::npos) << out.out;
+}
+
+TEST_F(CmdDiceWholeChain, OtherSecretOtherChainSameInputs) {
+  auto a = lines_of(expect({"--instance-id", repeat("01", 64)}).out);
+  uds_[0] ^= 1;
+  secret_ = dir_.write("other-secret", uds_, /*private_mode=*/true);
+  auto b = lines_of(expect({"--instance-id", repeat("01", 64)}).out);
+  for (const char* same : {"pvmfw_code_hash", "pvmfw_authority_hash", "code_hash", "hidden"}) {
+    EXPECT_EQ(a[same], b[same]) << same;
+  }
+  for (const char* other : {"root_public_key", "pvmfw_public_key", "vm_public_key"}) {
+    EXPECT_NE(a[other], b[other]) << other;
+    EXPECT_FALSE(a[other].empty()) << other;
+  }
+}
+
+TEST_F(CmdDiceWholeChain, DefaultDeviceSecretIsTheMachines) {
+  ScopedEnv state("PVM_STATE", dir_ / "state");
+  fs::create_directories(dir_ / "state");
+  dir_.write("state/device-secret", uds_, /*private_mode=*/true);
+  auto explicit_secret = expect({});
+  auto implicit = run({"expect", "--kernel", kernel_, "--key", key_, "--pvmfw-img", pvmfw_img_,
+                       "--platform-key", platform_key_});
+  ASSERT_EQ(implicit.status, kExitOk) << implicit.err;
+  EXPECT_EQ(implicit.out, explicit_secret.out);
+}
+
+TEST_F(CmdDiceWholeChain, Refusals) {
+  // pvmfw.img signed with a payload key, or for another partition.
+  const std::string wrong_key = dir_.write("wrong-key.img", firmware_);
+  ASSERT_EQ(run_command(cmd_sign, {"--key", testing::test_key_pem(), "--algorithm",
+                                   "SHA256_RSA4096", "--partition", "pvmfw", "--image", wrong_key})
+                .status,
+            kExitOk);
+  pvmfw_img_ = wrong_key;
+  auto rejected = expect({"--json"});
+  EXPECT_EQ(rejected.status, kExitFailed);
+  EXPECT_EQ(rejected.err, "error: PUBLIC_KEY_REJECTED: vbmeta key is not the trusted key\n");
+  EXPECT_EQ(rejected.out,
+            "{\"result\":\"error\",\"error\":\"PUBLIC_KEY_REJECTED\",\"detail\":\"vbmeta key is "
+            "not the trusted key\"}\n");
+
+  const std::string boot = dir_.write("boot.img", firmware_);
+  ASSERT_EQ(run_command(cmd_sign, {"--key", testing::platform_key_pem(), "--algorithm",
+                                   "SHA256_RSA4096", "--partition", "boot", "--image", boot})
+                .status,
+            kExitOk);
+  pvmfw_img_ = boot;
+  auto other_partition = expect({});
+  EXPECT_EQ(other_partition.status, kExitFailed);
+  EXPECT_EQ(other_partition.err,
+            "error: UNEXPECTED_DESCRIPTOR: hash descriptor for an unknown partition\n");
+  EXPECT_EQ(other_partition.out, "");
+
+  // The device secret: absent, or readable by others.
+  pvmfw_img_ = dir_ / "pvmfw.img";
+  secret_ = dir_ / "none";
+  auto absent = expect({});
+  EXPECT_EQ(absent.status, kExitFailed);
+  EXPECT_EQ(absent.err,
+            "pvm: " + secret_ + ": no device secret (make one with `pvm device init`)\n");
+  secret_ = dir_.write("open-secret", uds_);
+  auto open = expect({});
+  EXPECT_EQ(open.status, kExitFailed);
+  EXPECT_EQ(open.err,
+            "pvm: " + secret_ + ": readable by others (chmod 600 it, or make a new one)\n");
+
+  // The options go together.
+  EXPECT_EQ(run({"expect", "--kernel", kernel_, "--key", key_, "--pvmfw-img", pvmfw_img_}).err,
+            usage_text("dice", "--platform-key: required with --pvmfw-img"));
+  EXPECT_EQ(
+      run({"expect", "--kernel", kernel_, "--key", key_, "--platform-key", platform_key_}).err,
+      usage_text("dice", "--pvmfw-img: required with --platform-key"));
+  EXPECT_EQ(
+      run({"expect", "--kernel", kernel_, "--key", key_, "--device-secret", dir_ / "s"}).err,
+      usage_text("dice", "--device-secret: only with --pvmfw-img"));
 }
 
 // ---- config ----------------------------------------------------------------------

@@ -69,6 +69,21 @@ TEST(QemuArgv, CommasInLoaderPathsAreEscaped) {
   EXPECT_EQ(argv[argv.size() - 1], "loader,file=/a,,b/k,addr=0x1000,force-raw=on");
 }
 
+// A protected VM's command line as cmd_run builds it: hyp.bin at EL2, the
+// files through fw_cfg, no -dtb and no loader.
+TEST(QemuArgv, FwCfgFilesWithoutDtb) {
+  QemuConfig c;
+  c.firmware = "/fw/hyp.bin";
+  c.mem_mib = 1040;
+  c.virtualization = true;
+  c.fw_cfg_files = {{"opt/pvm/launch", "/tmp/w/launch.bin"}, {"opt/pvm/uds", "/s,x/uds"}};
+  EXPECT_EQ(build_qemu_argv(c),
+            (Argv{"qemu-system-aarch64", "-M", "virt,gic-version=2,virtualization=on", "-cpu",
+                  "max,pauth-impdef=on", "-m", "1040", "-nographic", "-nic", "none", "-no-reboot",
+                  "-bios", "/fw/hyp.bin", "-fw_cfg", "name=opt/pvm/launch,file=/tmp/w/launch.bin",
+                  "-fw_cfg", "name=opt/pvm/uds,file=/s,,x/uds"}));
+}
+
 TEST(ShellCommand, Quotes) {
   EXPECT_EQ(shell_command({"qemu", "-m", "1024", "a b", "it's", ""}),
             "qemu -m 1024 'a b' 'it'\\''s' ''");
@@ -116,6 +131,29 @@ TEST(ConsoleWatcher, FailurePrefixMustStartTheLine) {
   ConsoleWatcher w(Expectations{});
   w.on_line("echo pvmfw: boot failed: nope");
   EXPECT_FALSE(w.failure_line().has_value());
+}
+
+TEST(ConsoleWatcher, HypervisorRefusalsAreFailures) {
+  for (std::string_view line : {"hyp: launch refused: BAD_MAGIC",
+                                "hyp: pvmfw.img refused: SIGNATURE_MISMATCH"}) {
+    ConsoleWatcher w(Expectations{});
+    w.on_line("hyp: up (EL2)");
+    w.on_line(line);
+    w.on_line("pvmfw: boot failed: later");
+    EXPECT_EQ(w.failure_line(), line);
+  }
+  ConsoleWatcher w(Expectations{});
+  w.on_line("hyp: launch refusedBAD");
+  w.on_line(" hyp: launch refused: BAD_MAGIC");
+  EXPECT_FALSE(w.failure_line().has_value());
+}
+
+TEST(FailureMatches, HypervisorPrefixes) {
+  EXPECT_TRUE(failure_matches("hyp: launch refused: BAD_MAGIC", "BAD_MAGIC"));
+  EXPECT_TRUE(failure_matches("hyp: launch refused: MISSING_FILE: opt/pvm/uds", "MISSING_FILE"));
+  EXPECT_TRUE(failure_matches("hyp: pvmfw.img refused: SIGNATURE_MISMATCH", "SIGNATURE_MISMATCH"));
+  EXPECT_FALSE(failure_matches("hyp: launch refused: BAD_MAGICAL", "BAD_MAGIC"));
+  EXPECT_FALSE(failure_matches("hyp: up", "up"));
 }
 
 TEST(FailureMatches, ReasonBoundaries) {

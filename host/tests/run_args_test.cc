@@ -24,14 +24,20 @@ TEST(RunArgs, Defaults) {
   EXPECT_EQ(args->timeout_s, 120u);
   EXPECT_FALSE(args->icount);
   EXPECT_FALSE(args->print_cmd);
+  // A protected VM by default, its files from the environment, no MMIO guard.
+  EXPECT_FALSE(args->no_hypervisor);
+  EXPECT_FALSE(args->hypervisor.has_value());
+  EXPECT_FALSE(args->pvmfw_img.has_value());
+  EXPECT_FALSE(args->mmio_guard);
+  EXPECT_FALSE(args->no_config);
 }
 
 TEST(RunArgs, AllOptions) {
-  auto args = parse({"--firmware", "fw.bin", "--kernel=k", "--initrd", "i", "--busybox", "bb",
-                     "--cmdline", "a=b c", "--mem", "512", "--cpus=4", "--expect", "one",
-                     "--expect", "two", "--timeout", "30", "--icount", "--virtualization",
-                     "--qemu", "/opt/qemu", "--dt-out", "x.dtb", "--keep-dir", "d", "--print-cmd",
-                     "--", "-d", "int", "--mem"});
+  auto args = parse({"--no-hypervisor", "--firmware", "fw.bin", "--kernel=k", "--initrd", "i",
+                     "--busybox", "bb", "--cmdline", "a=b c", "--mem", "512", "--cpus=4",
+                     "--expect", "one", "--expect", "two", "--timeout", "30", "--icount",
+                     "--virtualization", "--qemu", "/opt/qemu", "--dt-out", "x.dtb", "--keep-dir",
+                     "d", "--print-cmd", "--", "-d", "int", "--mem"});
   ASSERT_TRUE(args.has_value()) << to_string(args.error());
   EXPECT_EQ(args->firmware, "fw.bin");
   EXPECT_EQ(args->kernel, "k");
@@ -49,6 +55,39 @@ TEST(RunArgs, AllOptions) {
   EXPECT_EQ(args->keep_dir, "d");
   EXPECT_TRUE(args->print_cmd);
   EXPECT_EQ(args->qemu_args, (std::vector<std::string>{"-d", "int", "--mem"}));
+}
+
+TEST(RunArgs, HypervisorOptions) {
+  auto args = parse({"--hypervisor", "hyp.bin", "--pvmfw-img=pvmfw.img", "--mmio-guard"});
+  ASSERT_TRUE(args.has_value()) << to_string(args.error());
+  EXPECT_FALSE(args->no_hypervisor);
+  EXPECT_EQ(args->hypervisor, "hyp.bin");
+  EXPECT_EQ(args->pvmfw_img, "pvmfw.img");
+  EXPECT_TRUE(args->mmio_guard);
+  args = parse({"--no-hypervisor", "--no-config", "--virtualization"});
+  ASSERT_TRUE(args.has_value()) << to_string(args.error());
+  EXPECT_TRUE(args->no_hypervisor);
+  EXPECT_TRUE(args->no_config);
+  EXPECT_TRUE(args->virtualization);
+}
+
+TEST(RunArgs, EachModeRefusesTheOthersOptions) {
+  auto error = [](std::vector<std::string_view> words) { return to_string(parse(words).error()); };
+  // The hypervisor's options make no sense without one.
+  const std::string guard = "--mmio-guard: conflicts with another option";
+  EXPECT_EQ(error({"--no-hypervisor", "--mmio-guard"}), guard);
+  EXPECT_EQ(error({"--mmio-guard", "--no-hypervisor"}), guard);
+  EXPECT_EQ(error({"--no-hypervisor", "--hypervisor", "h"}),
+            "--hypervisor: conflicts with another option");
+  EXPECT_EQ(error({"--pvmfw-img", "p", "--no-hypervisor"}),
+            "--pvmfw-img: conflicts with another option");
+  // The -bios path's options need --no-hypervisor.
+  EXPECT_EQ(error({"--firmware", "fw.bin"}), "--no-hypervisor (with --firmware): is required");
+  EXPECT_EQ(error({"--virtualization"}), "--no-hypervisor (with --virtualization): is required");
+  EXPECT_EQ(error({"--no-config"}), "--no-hypervisor (with --no-config): is required");
+  EXPECT_EQ(parse({"--no-hypervisor=yes"}).error().code, ArgErrc::kUnexpectedArgument);
+  EXPECT_EQ(parse({"--mmio-guard=1"}).error().code, ArgErrc::kUnexpectedArgument);
+  EXPECT_EQ(parse({"--hypervisor"}).error().code, ArgErrc::kMissingValue);
 }
 
 TEST(RunArgs, ValueWithEqualsSign) {
@@ -110,6 +149,10 @@ TEST(RunArgs, Instance) {
 TEST(RunArgs, Help) {
   EXPECT_TRUE(parse({"--help"})->help);
   EXPECT_NE(run_usage().find("--expect-fail"), std::string_view::npos);
+  for (std::string_view option : {"--hypervisor", "--pvmfw-img", "--no-hypervisor", "--mmio-guard",
+                                  "$PVM_HYPERVISOR", "$PVM_PVMFW_IMG", "hyp: launch refused: R"}) {
+    EXPECT_NE(run_usage().find(option), std::string_view::npos) << option;
+  }
 }
 
 }  // namespace

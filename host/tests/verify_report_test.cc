@@ -62,6 +62,25 @@ TEST(VerifyReport, Summary) {
   EXPECT_NE(text.find("initrd: none\n"), std::string::npos);
 }
 
+TEST(VerifyReport, Partition) {
+  verify::VerifiedPartition verified;
+  verified.algorithm = verify::Algorithm::kSha256Rsa4096;
+  verified.rollback_index = 3;
+  verified.digest.algorithm = verify::HashAlgorithm::kSha256;
+  verified.digest.size = 32;
+  verified.digest.bytes.fill(0xcd);
+  verified.digest.image_size = 162848;
+  std::string cd;
+  for (int i = 0; i < 32; ++i) cd += "cd";
+  EXPECT_EQ(describe_verified_partition("pvmfw", verified),
+            "verified: partition pvmfw, algorithm SHA256_RSA4096, rollback index 3\n"
+            "pvmfw: sha256, 162848 bytes, digest " + cd + "\n");
+  EXPECT_EQ(verified_partition_json("pvmfw", verified),
+            R"({"result":"ok","algorithm":"SHA256_RSA4096","rollback_index":3,"partitions":{)"
+            R"("pvmfw":{"hash_algorithm":"sha256","image_size":162848,"digest":")" + cd +
+                R"("}}})");
+}
+
 TEST(VerifyReport, Failure) {
   verify::Failure failure{verify::Error::kRollbackIndex, "image 5 < stored 6"};
   EXPECT_EQ(failure_line(failure), "error: ROLLBACK_INDEX: image 5 < stored 6");

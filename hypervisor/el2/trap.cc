@@ -75,7 +75,8 @@ void psci_forward(hyp::GuestRegs& regs) {
 int64_t cpu_on(uint64_t mpidr, uint64_t entry, uint64_t context) {
   // QEMU virt: Aff0 = CPU % 8, Aff1 = CPU / 8.
   const uint64_t slot = (mpidr & 0xff) + 8 * ((mpidr >> 8) & 0xff);
-  if ((mpidr & ~0xffffull) != 0 || slot == 0 || slot >= vcpus()) return -2;
+  if ((mpidr & ~0xffffull) != 0 || slot >= vcpus()) return -2;
+  if (slot == 0) return -4;  // the boot CPU runs
   CpuSlot& c = cpu(static_cast<unsigned>(slot));
   {
     Guard g;

@@ -102,7 +102,7 @@ class Ctx:
 
     def boot(self, kernel, instance, initrd=None, qemu_args=(), firmware=None,
              goal=("--expect", "payload: done")):
-        words = ["run", "--firmware", firmware or self.a.firmware, "--kernel", kernel, "--mem", str(MEM_MIB),
+        words = ["run", "--no-hypervisor", "--firmware", firmware or self.a.firmware, "--kernel", kernel, "--mem", str(MEM_MIB),
                  "--instance-id", instance, "--timeout", "60", *goal]
         words += ["--initrd", initrd] if initrd else ["--no-initrd"]
         if qemu_args:

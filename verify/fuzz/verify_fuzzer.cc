@@ -1,5 +1,6 @@
-// libFuzzer harness: untrusted payload images through verify_payload, and the
-// AVB parsers (footer, vbmeta header, key blob, descriptors) on raw bytes.
+// libFuzzer harness: untrusted payload images through verify_payload (and,
+// in footer mode, verify_partition), and the AVB parsers (footer, vbmeta
+// header, key blob, descriptors) on raw bytes.
 //
 // Input:
 //   - anything not starting with "VFZ1": the whole input is a "boot"
@@ -128,6 +129,29 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (r->initrd && r->initrd->image_size != initrd.size()) std::abort();
   } else {
     (void)verify::to_string(r.error().error);
+  }
+
+  // Footer-mode inputs through verify_partition too, as partition "boot".
+  // Its policy is the stricter one: whatever it accepts, verify_payload
+  // accepted with the same inputs (no initrd, no stored index) and digest.
+  if (!(flags & 2)) {
+    verify::PartitionInputs part;
+    part.partition = in.kernel;
+    part.partition_name = "boot";
+    part.trusted_public_key = in.trusted_public_key;
+    auto p = verify::verify_partition(part);
+    if (p) {
+      if (p->image.data() != in.kernel.data() || p->image.size() != p->digest.image_size ||
+          p->digest.image_size > kernel.size()) {
+        std::abort();
+      }
+      if (!(flags & 1) && !(flags & 16) &&
+          (!r || r->kernel.bytes != p->digest.bytes || r->rollback_index != p->rollback_index)) {
+        std::abort();
+      }
+    } else {
+      (void)verify::to_string(p.error().error);
+    }
   }
   return 0;
 }

@@ -1,6 +1,7 @@
 // pvmfw's DICE inputs for the VM layer (AOSP pvmfw's
-// dice.rs: code, authority, config descriptor, mode, hidden), and the stand-in previous stage the host
-// uses for -bios runs. The same code computes them in the firmware and in
+// dice.rs: code, authority, config descriptor, mode, hidden), and the first
+// layer below pvmfw: the hypervisor's pvmfw stage and the stand-in previous
+// stage the host uses for -bios runs. The same code computes them in the firmware and in
 // `pvm dice expect`, so what the host predicts is what the firmware derives.
 #pragma once
 
@@ -78,20 +79,75 @@ inline constexpr size_t kInstanceIdSize = 64;
 // Sets m.instance_hash, m.salt and m.hidden_flags for `instance_id`.
 [[nodiscard]] std::expected<void, Error> set_instance(Measurements& m, Bytes instance_id);
 
-// ---- The previous stage for -bios runs (issue 5 item 7) ----------------------------
+// ---- The first layer, from the device secret ----------------------------------------
 //
-// Until a hypervisor hands pvmfw a real handover, the host makes one from a
-// per-machine 32-byte Unique Device Secret (`pvm device init`). As in open-dice
-// the UDS is the first layer's CDI_Attest and CDI_Seal, and its key is the
-// chain's root (UDS_Public). One layer ("pvm-previous-stage") is derived from
-// it with fixed inputs:
-//   code_hash      = SHA-512("pvm previous stage")
-//   config         = descriptor {-70002: "pvm-previous-stage"}
-//   authority_hash = 64 zero bytes, mode normal, hidden 64 zero bytes
-// giving {1: CDI_Attest, 2: CDI_Seal, 3: [COSE_Key(UDS_Public), cert]}, the
-// same for every boot of the machine. Returns the size written into `out`.
+// The stage below pvmfw starts the chain from a 32-byte Unique Device Secret.
+// As in open-dice the UDS is the first layer's CDI_Attest and CDI_Seal, and
+// its key is the chain's root (UDS_Public). One layer is derived from it with
+//   config = descriptor {-70002: component name[, -70005: security version]},
+//   mode normal, hidden 64 zero bytes,
+// and the layer's code and authority hashes, giving the handover
+//   {1: CDI_Attest, 2: CDI_Seal, 3: [COSE_Key(UDS_Public), cert]}
+// (dice.h main_flow without a chain). Two stages do this with the same code
+// (first_layer_inputs, then first_layer_handover): the host's stand-in below
+// and the hypervisor's pvmfw stage. Both are deterministic: the same inputs
+// give the same bytes. The secrets they hold (the layer's private keys) are
+// wiped before they return; the new CDIs are in `out`, the caller's to wipe
+// (on failure `out` is wiped).
+
+// The first layer's InputValues. Its config_descriptor points into
+// `descriptor_buf` (kMaxFirstLayerDescriptorSize bytes hold any name up to
+// 32 bytes), which must outlive it.
+inline constexpr size_t kMaxFirstLayerDescriptorSize = 64;
+struct FirstLayer {
+  Hash code_hash{};
+  std::string_view component_name;           // kBufferTooSmall when the descriptor is too big
+  std::optional<uint64_t> security_version;  // -70005, when set
+  Hash authority_hash{};
+};
+[[nodiscard]] std::expected<void, Error> first_layer_inputs(const FirstLayer& layer,
+                                                            std::span<std::byte> descriptor_buf,
+                                                            InputValues& in);
+// main_flow(uds, uds, no chain, in) into `out`; returns the size written.
+[[nodiscard]] std::expected<size_t, Error> first_layer_handover(
+    std::span<const uint8_t, kCdiSize> uds, const InputValues& in, std::span<std::byte> out);
+
+// The previous stage for -bios runs: until a hypervisor hands pvmfw a real
+// handover, the host makes one from a per-machine UDS (`pvm device init`),
+// as the first layer "pvm-previous-stage" with
+//   code_hash = SHA-512("pvm previous stage"), authority_hash = 64 zero bytes,
+//   no security version,
+// the same for every boot of the machine. Returns the size written into `out`.
 inline constexpr std::string_view kPreviousStageName = "pvm-previous-stage";
 [[nodiscard]] std::expected<size_t, Error> previous_stage_handover(
     std::span<const uint8_t, kCdiSize> uds, std::span<std::byte> out);
+
+// The stage below pvmfw, as the hypervisor runs it (docs/hypervisor.md "Boot,
+// in order" step 4) and `pvm dice expect --pvmfw-img` predicts it: the first
+// layer "pvmfw", measuring the pvmfw.img it verified (verify::verify_partition)
+// with
+//   code_hash      = SHA-512(image): the bytes pvmfw.img's hash descriptor covers
+//   authority_hash = SHA-512(platform_key): the AVB public key blob it was
+//                    verified against
+//   config         = {-70002: "pvmfw", -70005: security_version (pvmfw.img's
+//                    rollback index)}.
+// Another UDS gives other CDIs and keys; another image or security version
+// another CDI_Attest (CDI_Seal, open-dice's sealing CDI, depends only on the
+// authority, mode and hidden inputs: it survives pvmfw updates signed by the
+// same platform key); another platform key other CDIs. kInvalidInput when the
+// image or key is empty or `out` overlaps an input. Returns the size written.
+inline constexpr std::string_view kPvmfwStageName = "pvmfw";
+struct PvmfwStageInputs {
+  Bytes image;         // pvmfw.img[0:image_size]
+  Bytes platform_key;  // the AVB public key blob pvmfw.img was verified with
+  uint64_t security_version = 0;
+};
+// The layer's InputValues (first_layer_inputs with the hashes above).
+[[nodiscard]] std::expected<void, Error> pvmfw_stage_inputs(const PvmfwStageInputs& stage,
+                                                            std::span<std::byte> descriptor_buf,
+                                                            InputValues& in);
+[[nodiscard]] std::expected<size_t, Error> pvmfw_stage_handover(
+    std::span<const uint8_t, kCdiSize> uds, const PvmfwStageInputs& stage,
+    std::span<std::byte> out);
 
 }  // namespace dice::pvmfw

@@ -148,6 +148,7 @@ struct FakePkvm {
   std::vector<std::pair<uint32_t, uint64_t>> calls;  // MMIO guard calls: (function, IPA)
 };
 FakePkvm* g_pkvm = nullptr;
+bool g_pkvm_features_without_guard = false;  // KVM_FEATURES without bits 5-8
 
 hvc::Result pkvm(hvc::Conduit, uint32_t f, const hvc::Args& a) {
   namespace fid = hvc::fid;
@@ -157,6 +158,7 @@ hvc::Result pkvm(hvc::Conduit, uint32_t f, const hvc::Args& a) {
     case fid::kVendorHypCallUid:  // KVM's UID
       return {0xb66fb428, 0xe911c52e, 0x564bcaa9, 0x743a004d};
     case fid::kKvmFeatures:  // MEMINFO .. MMIO_GUARD_UNMAP
+      if (g_pkvm_features_without_guard) return {(1u << 2) | (1u << 3) | (1u << 4), 0, 0, 0};
       return {(1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 7) | (1u << 8),
               0, 0, 0};
     case fid::kHypMeminfo:
@@ -417,7 +419,7 @@ TEST_F(BootTest, UnderPkvmGuardsTheConsoleAndReleasesIt) {
   protect();
   auto r = boot();
   ASSERT_TRUE(r.has_value()) << r.error().c_str() << "\n" << machine_.console;
-  EXPECT_NE(machine_.console.find("pvmfw: protected VM (pKVM): MMIO guard on, console mapped\n"),
+  EXPECT_NE(machine_.console.find("pvmfw: protected VM (pKVM): memory isolated, MMIO guard on, console mapped\n"),
             std::string::npos);
   const std::vector<std::pair<uint32_t, uint64_t>> want = {
       {hvc::fid::kMmioGuardEnroll, 0},
@@ -463,8 +465,23 @@ TEST_F(BootTest, RefusesAFailedUnmapBeforeTheJump) {
   char want[64];
   snprintf(want, sizeof(want), "MMIO_GUARD_UNMAP %#lx failed", static_cast<unsigned long>(machine_.uart));
   expect_refusal(Reason::kInternalError, want);
-  // Refused before DICE: no secret was derived, the config window is intact.
-  EXPECT_FALSE(machine_.secrets_live);
+  // The last step before the jump (after the last console line): the
+  // failure funnel wipes what DICE left, like any refusal after DICE.
+  EXPECT_TRUE(machine_.secrets_live);
+}
+
+// A VM created without the MMIO guard (docs/hypervisor.md): protected, no
+// guard call at all.
+TEST_F(BootTest, UnderPkvmWithoutTheGuardMakesNoGuardCall) {
+  protect();
+  g_pkvm_features_without_guard = true;
+  auto r = boot();
+  g_pkvm_features_without_guard = false;
+  ASSERT_TRUE(r.has_value()) << r.error().c_str() << "\n" << machine_.console;
+  EXPECT_NE(machine_.console.find("pvmfw: protected VM (pKVM): memory isolated, no MMIO guard "
+                                  "offered\n"),
+            std::string::npos);
+  EXPECT_TRUE(pkvm_.calls.empty());
 }
 
 TEST_F(BootTest, RefusesWhenThePayloadCannotBeMapped) {

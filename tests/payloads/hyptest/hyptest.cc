@@ -2,6 +2,7 @@
 // console). pvmfw verifies it and starts it in the protected VM; it then
 // exercises every guest call and every isolation rule of docs/hypervisor.md
 // and prints one line per check:
+//   hyptest: MMIO guard offered | no MMIO guard offered
 //   hyptest: NAME: ok
 //   hyptest: NAME: FAIL (got ..., want ...)
 //   hyptest: done, N failures
@@ -121,7 +122,7 @@ extern "C" void hyptest_main(uint64_t dt) {
   const bool guard = ((features.x0 >> 5) & 0xf) == 0xf;
   if (guard) (void)hvc(0xc6000007, kUart);
   puts("hyptest: hello from the protected VM\n");
-  check("guard offered", guard, 1);
+  puts(guard ? "hyptest: MMIO guard offered\n" : "hyptest: no MMIO guard offered\n");
 
   // Discovery.
   check("smccc version", hvc(0x80000000).x0, 0x10001);
@@ -154,6 +155,14 @@ extern "C" void hyptest_main(uint64_t dt) {
   check("read fw_cfg aborts", abort_kind(touch(kFwCfg, false)), 1);
   check("read flash1 aborts", abort_kind(touch(kFlash1, false)), 1);
   check("write to pvmfw's image aborts", abort_kind(touch(0x1000, true)), 1);
+  // Where the hypervisor lives has no IPA in this VM: hyp.bin's flash (IPA 0
+  // is pvmfw's image, a copy, and nothing follows it) and the hypervisor's
+  // RAM (the VM's RAM starts 16 MiB above it in physical memory; nothing of
+  // it is mapped at any IPA, below or above the VM's RAM).
+  check("read flash past pvmfw's image aborts", abort_kind(touch(0x00300000, false)), 1);
+  check("read below ram aborts", abort_kind(touch(kRamBase - 4096, false)), 1);
+  check("read 16 MiB past ram aborts", abort_kind(touch(kRamBase + ram + (16 << 20) - 4096, false)),
+        1);
   check("read own ram", abort_kind(touch(page, false)), 0);
 
   // The MMIO guard.

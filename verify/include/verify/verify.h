@@ -1,5 +1,8 @@
 // Payload verification: Android Verified Boot (vbmeta + hash footer) under
-// pvmfw's policy. The one entry point the firmware and `pvm verify` share.
+// pvmfw's policy (verify_payload: the entry point the firmware and
+// `pvm verify` share), and a bootloader's check of one whole partition
+// (verify_partition: the hypervisor's check of pvmfw.img, and
+// `pvm verify --partition`). Both run the same stages over the same parsers.
 //
 // Format: libavb 1.3.0. Policy: AOSP pvmfw's payload verification
 // (guest/pvmfw/avb/). Every check libavb
@@ -8,11 +11,11 @@
 // duplicates, reserved fields and flags as the policy says).
 //
 // Callers may rely on: a result is returned only when the kernel (and initrd,
-// when given) are exactly what the trusted key signed; any other input gives a
-// Failure with a stable error name; no input makes this assert, crash or read
-// outside the given spans. Usable in the firmware (no exceptions, no heap of
-// its own; mbedTLS's RSA allocates through its calloc/free, and running out
-// is a SIGNATURE_MISMATCH Failure).
+// when given), or the partition's image, are exactly what the trusted key
+// signed; any other input gives a Failure with a stable error name; no input
+// makes this assert, crash or read outside the given spans. Usable in the
+// firmware (no exceptions, no heap of its own; mbedTLS's RSA allocates
+// through its calloc/free, and running out is a SIGNATURE_MISMATCH Failure).
 #pragma once
 
 #include <array>
@@ -21,6 +24,7 @@
 #include <expected>
 #include <optional>
 #include <span>
+#include <string_view>
 
 namespace verify {
 
@@ -40,7 +44,8 @@ enum class Error : uint8_t {
   kInvalidDescriptor,        // INVALID_DESCRIPTOR: malformed or outside aux data
   kUnexpectedDescriptor,     // UNEXPECTED_DESCRIPTOR: a tag or partition pvmfw does not allow
   kDuplicateDescriptor,      // DUPLICATE_DESCRIPTOR: same partition or property twice
-  kMissingBootDescriptor,    // MISSING_BOOT_DESCRIPTOR: no hash descriptor for "boot"
+  kMissingBootDescriptor,    // MISSING_BOOT_DESCRIPTOR: no hash descriptor for "boot" (or,
+                             // verify_partition, for the partition named)
   kMissingInitrdDescriptor,  // MISSING_INITRD_DESCRIPTOR: initrd given, no initrd_* descriptor
   kUnexpectedInitrdDescriptor,  // UNEXPECTED_INITRD_DESCRIPTOR: initrd descriptor, no initrd given
   kUnsupportedHashAlgorithm,    // UNSUPPORTED_HASH_ALGORITHM: not sha256/sha512
@@ -105,5 +110,43 @@ struct PayloadInputs {
 };
 
 [[nodiscard]] std::expected<VerifiedPayload, Failure> verify_payload(const PayloadInputs& in);
+
+// ---- A whole partition, as a bootloader checks it ------------------------------------
+//
+// The hypervisor's check of pvmfw.img (docs/hypervisor.md "Boot, in order"
+// step 3), and `pvm verify --partition`: one partition with an AvbFooter,
+// signed by the platform's key. The same stages as verify_payload, in the
+// same order (key blob, footer, vbmeta header, vbmeta hash, trusted key,
+// signature, descriptor shapes), then this policy:
+//   - algorithm not NONE (OK_NOT_SIGNED), vbmeta flags 0 (INVALID_FLAGS),
+//     rollback_index_location 0 and rollback_index not below the stored one
+//     (ROLLBACK_INDEX);
+//   - exactly one descriptor: a hash descriptor naming `partition_name`
+//     (another partition: UNEXPECTED_DESCRIPTOR; twice: DUPLICATE_DESCRIPTOR;
+//     none: MISSING_BOOT_DESCRIPTOR, the partition being booted), with flags 0
+//     (INVALID_FLAGS) and hash sha256 or sha512 (UNSUPPORTED_HASH_ALGORITHM);
+//     properties and every other tag are UNEXPECTED_DESCRIPTOR;
+//   - its image_size equal to the footer's original_image_size and ending at
+//     or before the vbmeta (IMAGE_SIZE_MISMATCH);
+//   - H(salt || partition[0:image_size]) equal to its digest
+//     (IMAGE_DIGEST_MISMATCH).
+// A rollback index below `stored_rollback_index` is ROLLBACK_INDEX (the
+// hypervisor stores none yet and passes 0; the index is returned for use as
+// pvmfw's DICE security version).
+struct PartitionInputs {
+  std::span<const std::byte> partition;           // image, vbmeta, zeros, AvbFooter
+  std::string_view partition_name;                // e.g. "pvmfw"; compared byte for byte
+  std::span<const std::byte> trusted_public_key;  // AVB public key blob
+  uint64_t stored_rollback_index = 0;
+};
+
+struct VerifiedPartition {
+  Algorithm algorithm = Algorithm::kNone;
+  PartitionDigest digest;            // the hash descriptor, checked (digest.image_size: its size)
+  uint64_t rollback_index = 0;       // vbmeta rollback_index
+  std::span<const std::byte> image;  // partition[0:digest.image_size]: what the digest covers
+};
+
+[[nodiscard]] std::expected<VerifiedPartition, Failure> verify_partition(const PartitionInputs& in);
 
 }  // namespace verify

@@ -96,6 +96,9 @@ struct Platform {
   void (*secrets_live)();
   // The named-stage hook; nullptr: none.
   std::expected<void, Failure> (*at_stage)(Stage stage, const StageContext& context);
+  // The image's last console lines, printed before the MMIO guard unmaps the
+  // console (a non-debuggable payload gets no console mapping); nullptr: none.
+  void (*last_words)() = nullptr;
 };
 
 struct Inputs {
