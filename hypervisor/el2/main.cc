@@ -74,6 +74,12 @@ constexpr std::array<hyp::Region, 3> kDevices = {{
 // Passed through for good: the GICv2 distributor and CPU interface.
 constexpr std::array<hyp::Region, 2> kGic = {{{0x08000000, 0x10000}, {0x08010000, 0x10000}}};
 
+uint64_t counter() {
+  uint64_t v;
+  asm volatile("isb\n\tmrs %0, cntvct_el0" : "=r"(v));
+  return v;
+}
+
 [[noreturn]] void refuse(const char* what, std::string_view reason, std::string_view detail = {}) {
   wipe_secrets();
   console::print("hyp: %s refused: %.*s", what, static_cast<int>(reason.size()), reason.data());
@@ -211,6 +217,7 @@ extern "C" [[noreturn]] void hyp_secondary_main(uint64_t slot) {
 
 extern "C" [[noreturn]] void hyp_main() {
   using namespace el2;
+  const uint64_t t_start = counter();
   console::print("hyp: up at EL2 (hyp.bin %s), %s\n", HYP_VERSION,
                  have_feat_rng() ? "FEAT_RNG for TRNG" : "no FEAT_RNG: TRNG answers NO_ENTROPY");
   heap::init();
@@ -236,6 +243,7 @@ extern "C" [[noreturn]] void hyp_main() {
   g_vcpus = header->cpus;
 
   // 2. pvmfw.img, verified like a bootloader verifies its next stage.
+  const uint64_t t_verify = counter();
   load(launch::kFilePvmfwImage, files->pvmfw_image, HYP_STAGING_BASE);
   const uint64_t img_size = plan->pvmfw_image_size;
   const auto* img = reinterpret_cast<const std::byte*>(uintptr_t{HYP_STAGING_BASE});
@@ -251,6 +259,7 @@ extern "C" [[noreturn]] void hyp_main() {
                  verify::to_string(verified->algorithm), pvmfw_size, verified->rollback_index);
 
   // 3. The DICE stage below pvmfw, written as pvmfw's config blob.
+  const uint64_t t_dice = counter();
   set_secrets_live(true);
   load(launch::kFileUds, files->uds, reinterpret_cast<uintptr_t>(g_uds.data()));
   auto handover = dice::pvmfw::pvmfw_stage_handover(
@@ -272,6 +281,7 @@ extern "C" [[noreturn]] void hyp_main() {
   console::print("hyp: DICE: pvmfw's layer derived from the device secret\n");
 
   // 4. The VM: its RAM, the files pvmfw expects, its stage 2.
+  const uint64_t t_load = counter();
   const uint64_t ram = header->ram_size;
   load(launch::kFileDt, files->dt, pa_of(header->dt_ipa));
   load(launch::kFilePayload, files->payload, pa_of(header->payload_ipa));
@@ -297,9 +307,12 @@ extern "C" [[noreturn]] void hyp_main() {
   if (!made) refuse("launch", hyp::to_string(made.error()));
   g_vm = *made;
 
-  console::print("hyp: entering pvmfw at EL1 (VM RAM %lu MiB, %u vCPU%s, MMIO guard %s)\n",
+  console::print("hyp: phase ticks: start %lu, verify %lu, dice %lu, load %lu\n", t_start, t_verify,
+                 t_dice, t_load);
+  console::print("hyp: entering pvmfw at EL1 (VM RAM %lu MiB, %u vCPU%s, MMIO guard %s) "
+                 "at counter tick %lu\n",
                  ram >> 20, header->cpus, header->cpus == 1 ? "" : "s",
-                 vm_config.mmio_guard ? "offered" : "not offered");
+                 vm_config.mmio_guard ? "offered" : "not offered", counter());
   configure_vm_cpu();
   g_cpus[0].state = 2;
   enter_guest(0, header->dt_ipa, reinterpret_cast<uintptr_t>(__stack_top));
