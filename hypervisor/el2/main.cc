@@ -142,6 +142,26 @@ uint64_t machine_ram_size() {
   return fdt64_to_cpu(reg[1]);
 }
 
+#if HYP_TEST_HOOKS
+// hyp-testhooks.bin only: fw_cfg file opt/pvm/test-hook names a fault to take
+// (the hypervisor suite checks the fatal report and the power-off).
+alignas(64) constinit std::array<char, 64> g_hook{};
+void read_test_hook() {
+  auto f = launch::fw_cfg::find_file(g_dir, "opt/pvm/test-hook");
+  if (!f || !*f || (*f)->size >= g_hook.size()) return;
+  (void)fwcfg::read((*f)->select, reinterpret_cast<uintptr_t>(g_hook.data()), (*f)->size);
+}
+void test_hook(std::string_view at) {
+  if (std::string_view(g_hook.data()) != at) return;
+  console::print("hyp: test hook %.*s: a store to its own code (read-only)\n",
+                 static_cast<int>(at.size()), at.data());
+  *reinterpret_cast<volatile uint64_t*>(uintptr_t{0x1000}) = 0;
+}
+#else
+void read_test_hook() {}
+void test_hook(std::string_view) {}
+#endif
+
 }  // namespace
 
 hyp::Vm& vm() { return *g_vm; }
@@ -229,6 +249,8 @@ extern "C" [[noreturn]] void hyp_main() {
   }
   const uint64_t machine_ram = machine_ram_size();
   if (machine_ram == 0) refuse("launch", "NO_MACHINE_DT", "QEMU's device tree at the start of RAM");
+  read_test_hook();
+  test_hook("fault-early");
   auto files = launch::fw_cfg::find_launch_files(g_dir);
   if (!files) refuse("launch", files.error());
   alignas(64) static constinit std::array<std::byte, launch::kHeaderSize> header_bytes{};
@@ -262,6 +284,7 @@ extern "C" [[noreturn]] void hyp_main() {
   const uint64_t t_dice = counter();
   set_secrets_live(true);
   load(launch::kFileUds, files->uds, reinterpret_cast<uintptr_t>(g_uds.data()));
+  test_hook("fault-with-secrets");
   auto handover = dice::pvmfw::pvmfw_stage_handover(
       std::span<const uint8_t, 32>(g_uds.data(), 32),
       {.image = std::span(img, pvmfw_size),
