@@ -210,8 +210,9 @@ CliResult<InstanceId> find_instance_id(const RunArgs& args) {
 
 // The VM device tree (vm_dt.h) in `work`, and in --dt-out when given.
 // /memory is the VM's RAM (QEMU rewrites it from -m under -bios, and leaves
-// a tree passed through fw_cfg alone: -m is then 16 MiB larger); PSCI calls
-// go by HVC, to the hypervisor or (plain -bios at EL1) to QEMU.
+// a tree passed through fw_cfg alone: -m is then the hypervisor's fixed
+// size); PSCI calls go by HVC, to the hypervisor or (plain -bios at EL1) to
+// QEMU.
 CliResult<fs::path> write_device_tree(const RunArgs& args, const VmLayout& layout,
                                       std::vector<uint8_t> instance_id, const fs::path& work) {
   VmDtConfig config;
@@ -334,7 +335,7 @@ CliResult<std::string> write_launch_header(const RunArgs& args, const Inputs& in
       .initrd = initrd ? std::optional(initrd->size) : std::nullopt,
       .uds = launch::kUdsSize,  // uds_file() checked it
   };
-  const uint64_t machine_ram = (args.mem_mib << 20) + launch::kHypReservedSize;
+  const uint64_t machine_ram = launch::kMachineRamSize;
   if (auto plan = launch::check_launch(header, sizes, machine_ram); !plan) {
     std::string why = "launch refused: " + std::string(launch::to_string(plan.error().error));
     if (!plan.error().detail.empty()) why += ": " + std::string(plan.error().detail);
@@ -409,12 +410,13 @@ QemuConfig bios_qemu_config(const RunArgs& args, const Inputs& in, const VmLayou
   return qemu;
 }
 
-// A protected VM: hyp.bin under -bios at EL2, the machine 16 MiB larger than
-// the VM, everything else as fw_cfg files (no -dtb, no loader: the
-// hypervisor places what it checked).
+// A protected VM: hyp.bin under -bios at EL2, the machine's RAM fixed (VM RAM
+// is identity mapped below the hypervisor's, docs/hypervisor.md), everything
+// else as fw_cfg files (no -dtb, no loader: the hypervisor places what it
+// checked).
 QemuConfig hypervisor_qemu_config(const RunArgs& args, const Inputs& in, const HypervisorFiles& f) {
   QemuConfig qemu = qemu_config(args, in);
-  qemu.mem_mib = args.mem_mib + (launch::kHypReservedSize >> 20);
+  qemu.mem_mib = launch::kMachineRamSize >> 20;
   qemu.virtualization = true;
   qemu.fw_cfg_files = {{std::string(launch::kFileLaunch), f.header},
                        {std::string(launch::kFilePvmfwImage), f.pvmfw_img},

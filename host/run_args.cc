@@ -123,8 +123,8 @@ console, and reports whether the guest reached its goal.
 
 By default the VM is protected: the hypervisor (hyp.bin, under -bios, at EL2)
 verifies pvmfw.img, derives pvmfw's DICE inputs from this machine's device
-secret and runs pvmfw at EL1 in a VM of --mem MiB (QEMU gets 16 MiB more, the
-hypervisor's). pvm hands it everything as fw_cfg files (opt/pvm/launch, a
+secret and runs pvmfw at EL1 in a VM of --mem MiB, at most 2048 (QEMU's RAM is
+fixed at 2064 MiB: the hypervisor's 16 MiB sit above the largest VM). pvm hands it everything as fw_cfg files (opt/pvm/launch, a
 64-byte launch header; pvmfw.img; dt; payload; initrd; uds). With
 --no-hypervisor, pvmfw.bin runs under -bios itself, unprotected, and pvm
 places the tree (-dtb), kernel, initrd and config blob in RAM.

@@ -250,7 +250,8 @@ launch::Header launch_header(const std::string& path) {
   return header.value_or(launch::Header{});
 }
 
-// hyp.bin under -bios at EL2, a machine 16 MiB larger than the VM, the files
+// hyp.bin under -bios at EL2, the machine's fixed RAM (the VM's and the
+// hypervisor's 16 MiB above it), the files
 // as fw_cfg files (the device secret's own file, no copy); no -dtb, no
 // loader, no config blob.
 TEST_F(CmdRun, ProtectedVmGoesThroughTheHypervisor) {
@@ -261,7 +262,7 @@ TEST_F(CmdRun, ProtectedVmGoesThroughTheHypervisor) {
   const std::string dtb = work() + "/vm.dtb";
   const std::string command =
       qemu_ok_ +
-      " -M virt,gic-version=2,virtualization=on -cpu max,pauth-impdef=on -m 1040 -nographic"
+      " -M virt,gic-version=2,virtualization=on -cpu max,pauth-impdef=on -m 2064 -nographic"
       " -nic none -no-reboot -bios " +
       hypervisor_ + " -fw_cfg name=opt/pvm/launch,file=" + header +
       " -fw_cfg name=opt/pvm/pvmfw.img,file=" + pvmfw_img_ +
@@ -319,7 +320,7 @@ TEST_F(CmdRun, ProtectedVmWithInitrdCpusAndTheMmioGuard) {
                              ", given instance id, dt via fw_cfg, VM RAM 64 MiB\n"),
             std::string::npos)
       << outcome.out;
-  EXPECT_NE(outcome.err.find(" -m 80 -smp 2 "), std::string::npos) << outcome.err;
+  EXPECT_NE(outcome.err.find(" -m 2064 -smp 2 "), std::string::npos) << outcome.err;
   EXPECT_NE(outcome.err.find(" -fw_cfg name=opt/pvm/payload,file=" + kernel_ +
                              " -fw_cfg name=opt/pvm/initrd,file=" + initrd +
                              " -fw_cfg name=opt/pvm/uds,file=" + secret() + "\n"),

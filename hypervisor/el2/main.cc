@@ -132,13 +132,13 @@ void load(std::string_view name, const std::optional<launch::fw_cfg::File>& f, u
 // (the platform's own description, as a bootloader trusts its board's tree;
 // virt has no fw_cfg RAM-size item). 0 when it is not there or says nothing.
 uint64_t machine_ram_size() {
-  const void* fdt = reinterpret_cast<const void*>(uintptr_t{HYP_RAM_BASE});
-  if (fdt_check_header(fdt) != 0 || fdt_totalsize(fdt) > HYP_SCRATCH_BASE - HYP_RAM_BASE) return 0;
+  const void* fdt = reinterpret_cast<const void*>(uintptr_t{QEMU_DTB_BASE});
+  if (fdt_check_header(fdt) != 0 || fdt_totalsize(fdt) > QEMU_DTB_MAX_SIZE) return 0;
   const int node = fdt_node_offset_by_prop_value(fdt, -1, "device_type", "memory", 7);
   if (node < 0) return 0;
   int len = 0;
   const auto* reg = static_cast<const fdt64_t*>(fdt_getprop(fdt, node, "reg", &len));
-  if (reg == nullptr || len < 16 || fdt64_to_cpu(reg[0]) != HYP_RAM_BASE) return 0;
+  if (reg == nullptr || len < 16 || fdt64_to_cpu(reg[0]) != VM_RAM_IPA) return 0;
   return fdt64_to_cpu(reg[1]);
 }
 
@@ -303,9 +303,13 @@ extern "C" [[noreturn]] void hyp_main() {
   hyp_wipe_stack_below_sp(reinterpret_cast<uintptr_t>(__stack_bottom));
   console::print("hyp: DICE: pvmfw's layer derived from the device secret\n");
 
-  // 4. The VM: its RAM, the files pvmfw expects, its stage 2.
+  // 4. The VM: its RAM, the files pvmfw expects, its stage 2. QEMU's tree
+  // goes first (the VM's is loaded where it was), out of the caches too: the
+  // loads below are DMA.
   const uint64_t t_load = counter();
   const uint64_t ram = header->ram_size;
+  std::memset(reinterpret_cast<void*>(uintptr_t{QEMU_DTB_BASE}), 0, QEMU_DTB_MAX_SIZE);
+  clean_to_poc(QEMU_DTB_BASE, QEMU_DTB_MAX_SIZE);
   load(launch::kFileDt, files->dt, pa_of(header->dt_ipa));
   load(launch::kFilePayload, files->payload, pa_of(header->payload_ipa));
   if (files->initrd) load(launch::kFileInitrd, files->initrd, pa_of(header->initrd_ipa));

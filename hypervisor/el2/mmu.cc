@@ -72,8 +72,9 @@ extern "C" bool hyp_enable_mmu() {
             pt->map(addr(__stack_bottom), addr(__stack_top) - addr(__stack_bottom), Attr::kData) &&
             pt->map(addr(__exc_stack_bottom), addr(__exc_stack_top) - addr(__exc_stack_bottom),
                     Attr::kData) &&
-            // QEMU's tree (the machine's RAM size), read once.
-            pt->map(HYP_RAM_BASE, HYP_SCRATCH_BASE - HYP_RAM_BASE, Attr::kReadOnly) &&
+            // QEMU's tree (the machine's RAM size): read, then wiped before
+            // the VM's tree is loaded over it.
+            pt->map(QEMU_DTB_BASE, QEMU_DTB_MAX_SIZE, Attr::kData) &&
             // pvmfw.img as read, verified and then run by the VM from here.
             pt->map(HYP_STAGING_BASE, HYP_STAGING_SIZE, Attr::kData) &&
             // pvmfw's config window in the VM's RAM: the hypervisor writes the

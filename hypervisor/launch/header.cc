@@ -142,8 +142,8 @@ std::expected<Plan, Refusal> check_launch(const Header& h, const FileSizes& size
   }
   if (*sizes.launch != kHeaderSize) return std::unexpected(Refusal{Error::kBadSize, kFileLaunch});
 
-  const auto needed = base::checked_add(h.ram_size, kHypReservedSize);
-  if (!needed || *needed > machine_ram_size) {
+  // The VM's RAM ends below the hypervisor's, which the machine must hold.
+  if (h.ram_size > kMaxVmRamSize || machine_ram_size < kMachineRamSize) {
     return std::unexpected(Refusal{Error::kMemoryExceedsMachine});
   }
   if (*sizes.pvmfw_image == 0 || *sizes.pvmfw_image > kPvmfwImageMaxSize) {

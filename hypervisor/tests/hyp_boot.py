@@ -13,8 +13,8 @@ PART is one of:
            expect --pvmfw-img` predicts, and an independent checker
            (python3-cryptography) verifies the chain.
   memdump  boots it once more with QEMU stopped (not exited) at the payload's
-           power-off, saves ALL of the machine's RAM over QMP (the hypervisor's
-           16 MiB included) and looks for the device secret, pvmfw's CDIs and
+           power-off, saves the VM's RAM and the hypervisor's 16 MiB (all the
+           RAM anything wrote) over QMP and looks for the device secret, pvmfw's CDIs and
            key material (recomputed here from the device secret and pvmfw.img):
            none may be anywhere; the VM's CDIs only in the VM's handover page.
   launch   runs hyp.bin with hand-made launch descriptions (fw_cfg files): a bad
@@ -41,9 +41,9 @@ import dice_cli_test as ref  # noqa: E402  (the independent DICE)
 import qmp  # noqa: E402
 
 RAM_BASE = 0x40000000
-HYP_RESERVED = 16 << 20
-MEM_MIB = 64  # the VM's RAM; QEMU gets 16 MiB more
-VM_PA = RAM_BASE + HYP_RESERVED  # IPA 0x4000_0000 of the VM
+HYP_BASE, HYP_RESERVED = 0xC0000000, 16 << 20  # the hypervisor's RAM (docs/hypervisor.md)
+MACHINE_MIB = 2064  # QEMU's RAM under the hypervisor: up to the end of the hypervisor's
+MEM_MIB = 64  # the VM's RAM, identity mapped from RAM_BASE
 HANDOVER_IPA = (0x403FF000, 0x40400000)
 INSTANCE = bytes(range(64)).hex()
 
@@ -175,23 +175,31 @@ def run_and_dump(ctx, words, state):
             out, _ = proc.communicate(timeout=60)
             raise RuntimeError(f"the guest never powered off:\n{out}")
         time.sleep(0.05)
-    size = (MEM_MIB << 20) + HYP_RESERVED
-    command("pmemsave", val=RAM_BASE, size=size, filename=dump)
+    # The VM's RAM and the hypervisor's: everything anyone wrote (the rest of
+    # QEMU's RAM was never touched).
+    command("pmemsave", val=RAM_BASE, size=MEM_MIB << 20, filename=dump)
+    command("pmemsave", val=HYP_BASE, size=HYP_RESERVED, filename=dump + ".hyp")
     command("quit")
     s.close()
     out, _ = proc.communicate(timeout=60)
-    ram = open(dump, "rb").read()
-    check(len(ram) == size, f"dump is {len(ram)} bytes")
+    vm_ram, hyp_ram = open(dump, "rb").read(), open(dump + ".hyp", "rb").read()
+    check(len(vm_ram) == MEM_MIB << 20 and len(hyp_ram) == HYP_RESERVED, "short dumps")
+    # One buffer with the hypervisor's RAM placed right after the VM's; places()
+    # maps offsets back to physical addresses.
+    ram = vm_ram + hyp_ram
     return out, proc.returncode, ram
 
 
 def places(ram, secret):
+    """Physical addresses of any 16-byte half of `secret`, in either byte
+    order, in the dump (the VM's RAM, then the hypervisor's)."""
     found = set()
+    vm_size = MEM_MIB << 20
     for v in (secret, secret[::-1]):
         for part in (v[:16], v[16:]):
             at = ram.find(part)
             while at >= 0:
-                found.add(RAM_BASE + at)
+                found.add(RAM_BASE + at if at < vm_size else HYP_BASE + at - vm_size)
                 at = ram.find(part, at + 1)
     return sorted(found)
 
@@ -210,14 +218,14 @@ def part_memdump(ctx):
     for name, secret in forbidden.items():
         where = places(ram, secret)
         check(not where, f"{name} found in RAM at {', '.join(hex(a) for a in where[:8])}")
-    lo, hi = (VM_PA + HANDOVER_IPA[0] - RAM_BASE, VM_PA + HANDOVER_IPA[1] - RAM_BASE)
+    lo, hi = HANDOVER_IPA  # identity mapped
     for name, secret in {"VM CDI_Attest": vm[1], "VM CDI_Seal": vm[2]}.items():
         where = places(ram, secret)
         check(where, f"{name} not found in the VM's handover page: the dump is not the machine's RAM")
         outside = [a for a in where if not lo <= a < hi]
         check(not outside, f"{name} outside the handover page at {', '.join(hex(a) for a in outside[:8])}")
     if not failures:
-        print(f"ok: all {MEM_MIB + 16} MiB of RAM after the power-off: no copy of "
+        print(f"ok: the VM's {MEM_MIB} MiB and the hypervisor's 16 MiB after the power-off: no copy of "
               f"{len(forbidden)} secrets of the hypervisor's stage, the VM's CDIs only in its "
               "handover page")
 
@@ -237,7 +245,8 @@ def part_launch(ctx):
     cases = [
         ("bad magic", launch_header(magic=b"PVMX"), True, "BAD_MAGIC"),
         ("missing device secret", launch_header(), False, "MISSING_FILE"),
-        ("more RAM than the machine", launch_header(ram=4 << 30), True, "MEMORY_EXCEEDS_MACHINE"),
+        ("more RAM than below the hypervisor", launch_header(ram=4 << 30), True,
+         "MEMORY_EXCEEDS_MACHINE"),
         ("payload over pvmfw's window", launch_header(payload=0x40300000), True, "PAYLOAD_OVERLAP"),
         ("unknown flag", launch_header(flags=2), True, "BAD_FLAGS"),
     ]
@@ -245,7 +254,7 @@ def part_launch(ctx):
         path = ctx.path("launch.bin")
         open(path, "wb").write(header)
         cmd = [ctx.a.qemu, "-M", "virt,gic-version=2,virtualization=on", "-cpu",
-               "max,pauth-impdef=on", "-m", str(MEM_MIB + 16), "-nographic", "-nic", "none",
+               "max,pauth-impdef=on", "-m", str(MACHINE_MIB), "-nographic", "-nic", "none",
                "-no-reboot", "-bios", ctx.a.hyp,
                "-fw_cfg", f"name=opt/pvm/launch,file={path}",
                "-fw_cfg", f"name=opt/pvm/pvmfw.img,file={ctx.a.img}",

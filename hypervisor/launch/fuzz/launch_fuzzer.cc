@@ -36,7 +36,7 @@ void check_plan(const launch::Plan& plan, const launch::FileSizes& sizes, uint64
   const launch::Header& h = plan.header;
   check(launch::validate_header(h).has_value());
   check(plan.ram.base == launch::kRamBase && plan.ram.size == h.ram_size);
-  check(h.ram_size + launch::kHypReservedSize <= machine_ram);
+  check(h.ram_size <= launch::kMaxVmRamSize && machine_ram >= launch::kMachineRamSize);
   check(plan.ram.contains(plan.dt_window) && plan.ram.contains(plan.pvmfw_window));
   check(plan.ram.contains(plan.payload) && plan.payload.base == h.payload_ipa);
   check(sizes.payload && plan.payload.size == *sizes.payload && !plan.payload.empty());

@@ -31,7 +31,7 @@ FileSizes typical_sizes() {
                    .uds = 32};
 }
 
-constexpr uint64_t kMachine = kGiB + kHypReservedSize;
+constexpr uint64_t kMachine = kMachineRamSize;
 
 std::vector<std::byte> bytes_of(const Header& h) {
   auto a = encode_header(h);
@@ -254,11 +254,12 @@ TEST(CheckLaunch, SizesAndTheMachine) {
   EXPECT_EQ(refusal(typical(), typical_sizes(), kMachine - 1),
             Refusal{Error::kMemoryExceedsMachine});
   EXPECT_EQ(refusal(typical(), typical_sizes(), 0), Refusal{Error::kMemoryExceedsMachine});
-  // The largest RAM the header allows, on a machine with all the address space.
+  // The largest VM ends where the hypervisor's RAM starts; one block more is refused.
   Header huge = typical();
-  huge.ram_size = (UINT64_MAX - kRamBase) / kRamAlignment * kRamAlignment;
-  EXPECT_TRUE(check_launch(huge, typical_sizes(), UINT64_MAX).has_value());
-  EXPECT_EQ(refusal(huge, typical_sizes(), huge.ram_size), Refusal{Error::kMemoryExceedsMachine});
+  huge.ram_size = kMaxVmRamSize;
+  EXPECT_TRUE(check_launch(huge, typical_sizes(), kMachine).has_value());
+  huge.ram_size += kRamAlignment;
+  EXPECT_EQ(refusal(huge, typical_sizes(), UINT64_MAX), Refusal{Error::kMemoryExceedsMachine});
 
   for (uint64_t bad : {uint64_t{0}, 12 * kMiB + 1, uint64_t{1} << 40}) {
     s = typical_sizes();

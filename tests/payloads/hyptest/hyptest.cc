@@ -157,12 +157,14 @@ extern "C" void hyptest_main(uint64_t dt) {
   check("write to pvmfw's image aborts", abort_kind(touch(0x1000, true)), 1);
   // Where the hypervisor lives has no IPA in this VM: hyp.bin's flash (IPA 0
   // is pvmfw's image, a copy, and nothing follows it) and the hypervisor's
-  // RAM (the VM's RAM starts 16 MiB above it in physical memory; nothing of
-  // it is mapped at any IPA, below or above the VM's RAM).
+  // RAM; nothing is mapped below or above the VM's RAM.
   check("read flash past pvmfw's image aborts", abort_kind(touch(0x00300000, false)), 1);
   check("read below ram aborts", abort_kind(touch(kRamBase - 4096, false)), 1);
   check("read 16 MiB past ram aborts", abort_kind(touch(kRamBase + ram + (16 << 20) - 4096, false)),
         1);
+  // The hypervisor's RAM at its physical address (docs/hypervisor.md): no IPA.
+  check("read the hypervisor's ram aborts", abort_kind(touch(0xc0000000, false)), 1);
+  check("read the hypervisor's staging aborts", abort_kind(touch(0xc0400000, false)), 1);
   check("read own ram", abort_kind(touch(page, false)), 0);
 
   // The MMIO guard.

@@ -34,15 +34,20 @@ inline constexpr uint32_t kKnownFlags = kFlagMmioGuard;
 inline constexpr uint64_t kMiB = 1024 * 1024;
 // RAM starts here in both address spaces: the machine's (PA) and the VM's (IPA).
 inline constexpr uint64_t kRamBase = BOARD_RAM_BASE;
-// The first 16 MiB of the machine's RAM are the hypervisor's and in no stage 2;
-// the launcher asks QEMU for `-m` = VM RAM + this.
+// The VM's RAM is identity mapped (IPA = PA): a device the VM drives (virtio)
+// sees the VM's addresses. The hypervisor's 16 MiB sit at a fixed physical
+// address above the largest VM (docs/hypervisor.md); the launcher asks QEMU
+// for exactly kMachineRamSize (QEMU backs guest RAM lazily: untouched
+// memory costs the host nothing).
+inline constexpr uint64_t kHypBase = 0xC000'0000;
 inline constexpr uint64_t kHypReservedSize = 16 * kMiB;
-// IPA kRamBase + n is PA kVmRamPhysBase + n.
-inline constexpr uint64_t kVmRamPhysBase = kRamBase + kHypReservedSize;
+inline constexpr uint64_t kMachineRamSize = kHypBase + kHypReservedSize - kRamBase;
+inline constexpr uint64_t kMaxVmRamSize = kHypBase - kRamBase;
+inline constexpr uint64_t kVmRamPhysBase = kRamBase;
 // Where the hypervisor reads pvmfw.img (PA), and the most it takes: the rest of
-// its reserve after QEMU's DTB (2 MiB) and the hypervisor's scratch (2 MiB).
-inline constexpr uint64_t kPvmfwImagePhysBase = kRamBase + 4 * kMiB;
-inline constexpr uint64_t kPvmfwImageMaxSize = kRamBase + kHypReservedSize - kPvmfwImagePhysBase;
+// its reserve after its own scratch (4 MiB).
+inline constexpr uint64_t kPvmfwImagePhysBase = kHypBase + 4 * kMiB;
+inline constexpr uint64_t kPvmfwImageMaxSize = kHypBase + kHypReservedSize - kPvmfwImagePhysBase;
 
 // VM RAM: a whole number of 2 MiB stage-2 blocks, at least 16 MiB (the DT and
 // pvmfw windows plus room for a payload).
