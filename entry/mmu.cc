@@ -117,6 +117,8 @@ extern "C" uint64_t pvmfw_build_page_tables() {
             pt->map(BOARD_HANDOVER_BASE, BOARD_HANDOVER_SIZE, Attr::kData).has_value() &&
             // The VMM's config blob: read, then wiped.
             pt->map(BOARD_CONFIG_BASE, BOARD_CONFIG_MAX_SIZE, Attr::kData).has_value() &&
+            // Shared with the host to reach the instance disk (boot/instance).
+            pt->map(BOARD_BOUNCE_BASE, BOARD_BOUNCE_SIZE, Attr::kData).has_value() &&
             pt->map(BOARD_EARLY_UART, memory::kPageSize, Attr::kDevice).has_value();
   return ok ? pt->root() : 0;
 }

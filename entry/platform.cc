@@ -7,6 +7,8 @@
 #include "entry/hooks.h"
 #include "entry/mmu.h"
 
+#include "base/mmio.h"
+
 namespace entry {
 namespace {
 
@@ -64,6 +66,8 @@ constinit const boot::Platform kFirmwarePlatform = {
     .ticks = counter,
     .secrets_live = fail::mark_secrets_live,
     .at_stage = at_stage,
+    .mmio_read32 = base::mmio_read32,
+    .mmio_write32 = base::mmio_write32,
     .last_words = last_words,
 };
 

@@ -27,9 +27,8 @@ OutputOptions output_options(const board::Board& board, const Options& options) 
   o.rng_seed = options.rng_seed;
   // AOSP's pvmfw writes it on every boot; so does pvmfw here.
   o.strict_boot = true;
-  // pvmfw keeps no instance image: it cannot tell a new instance (AOSP's
-  // avf,new-instance) from an old one, and claims neither.
-  o.new_instance = false;
+  // The first boot of an instance with an instance disk (docs/instance.md).
+  o.new_instance = options.new_instance;
   return o;
 }
 

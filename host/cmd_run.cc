@@ -160,7 +160,8 @@ CliResult<Initrd> make_demo_initrd(const std::string& busybox, const fs::path& w
 }
 
 // --initrd, none (--no-initrd), or the demo initramfs.
-CliResult<std::optional<Initrd>> find_initrd(const RunArgs& args, const Inputs& in,
+CliResult<std::optional<Initrd>> find_initrd(const RunArgs& args,
+                                             const std::optional<std::string>& guest_dir,
                                              const fs::path& work) {
   if (args.initrd) {
     auto size = regular_file_size(*args.initrd);
@@ -171,8 +172,8 @@ CliResult<std::optional<Initrd>> find_initrd(const RunArgs& args, const Inputs& 
   std::string busybox;
   if (args.busybox) {
     busybox = *args.busybox;
-  } else if (in.guest_dir) {
-    busybox = *in.guest_dir + "/bin/busybox";
+  } else if (guest_dir) {
+    busybox = *guest_dir + "/bin/busybox";
   } else {
     return usage_failure("no initrd: pass --initrd, --busybox, --no-initrd or set PVM_GUEST_DIR");
   }
@@ -184,7 +185,8 @@ CliResult<void> sign_kernel(const std::string& key_path, const std::optional<Ini
                             const fs::path& work, Inputs& in) {
   const std::string out = (work / "kernel.signed").string();
   auto signed_kernel = sign_payload(
-      in.kernel_path, initrd ? std::optional(initrd->path) : std::nullopt, key_path, out);
+      in.kernel_path, initrd ? std::optional(initrd->path) : std::nullopt, key_path, out,
+      /*debug_initrd=*/false);
   if (!signed_kernel) return usage_failure(signed_kernel.error());
   in.kernel_path = out;
   auto kernel = describe_kernel_file(out, "");
@@ -213,8 +215,9 @@ CliResult<InstanceId> find_instance_id(const RunArgs& args) {
 // a tree passed through fw_cfg alone: -m is then the hypervisor's fixed
 // size); PSCI calls go by HVC, to the hypervisor or (plain -bios at EL1) to
 // QEMU.
-CliResult<fs::path> write_device_tree(const RunArgs& args, const VmLayout& layout,
-                                      std::vector<uint8_t> instance_id, const fs::path& work) {
+CliResult<fs::path> write_device_tree(const RunArgs& args, const VmExtras& extras,
+                                      const VmLayout& layout, std::vector<uint8_t> instance_id,
+                                      const fs::path& work) {
   VmDtConfig config;
   config.ram_size = layout.ram_size;
   config.cpus = args.cpus;
@@ -224,6 +227,8 @@ CliResult<fs::path> write_device_tree(const RunArgs& args, const VmLayout& layou
   config.psci_method = "hvc";
   config.test_hook = args.test_hook;
   config.instance_id = std::move(instance_id);
+  config.pin_software = extras.pin_software;
+  if (extras.instance_disk) config.virtio_mmio.push_back(*virtio_mmio_slot(0));
   auto dtb = make_vm_dt(config);
   if (!dtb) return usage_failure("device tree: " + std::string(to_string(dtb.error())));
   if (dtb->size() > BOARD_DT_MAX_SIZE)
@@ -356,12 +361,6 @@ CliResult<std::string> write_launch_header(const RunArgs& args, const Inputs& in
 
 // ---- The VM, ready to boot ----------------------------------------------------------
 
-struct PreparedVm {
-  WorkDir work;                   // removed when this dies, unless --keep-dir
-  std::vector<std::string> argv;  // QEMU's
-  std::string summary;            // the "pvm: kernel ..." line
-};
-
 // The first line `pvm run` prints: which mode, with what.
 std::string mode_line(const RunArgs& args, const Inputs& in) {
   if (!in.protected_vm) {
@@ -385,8 +384,10 @@ std::string summary_line(const Inputs& in, const VmLayout& layout, const std::st
   return summary;
 }
 
-QemuConfig qemu_config(const RunArgs& args, const Inputs& in) {
+QemuConfig qemu_config(const RunArgs& args, const VmExtras& extras, const Inputs& in) {
   QemuConfig qemu;
+  if (extras.instance_disk) qemu.virtio_blocks.push_back({"instance", *extras.instance_disk});
+  qemu.qmp_socket = extras.qmp_socket;
   if (args.qemu) qemu.qemu = *args.qemu;
   qemu.mem_mib = args.mem_mib;
   qemu.cpus = args.cpus;
@@ -398,10 +399,11 @@ QemuConfig qemu_config(const RunArgs& args, const Inputs& in) {
 
 // --no-hypervisor: pvmfw.bin under -bios; QEMU puts the tree at the start of
 // RAM, the loader the kernel and initrd where the layout says.
-QemuConfig bios_qemu_config(const RunArgs& args, const Inputs& in, const VmLayout& layout,
-                            const fs::path& dtb, const std::optional<Initrd>& initrd,
+QemuConfig bios_qemu_config(const RunArgs& args, const VmExtras& extras, const Inputs& in,
+                            const VmLayout& layout, const fs::path& dtb,
+                            const std::optional<Initrd>& initrd,
                             std::vector<std::string> config_args) {
-  QemuConfig qemu = qemu_config(args, in);
+  QemuConfig qemu = qemu_config(args, extras, in);
   qemu.dtb = dtb.string();
   qemu.extra_args = std::move(config_args);
   qemu.extra_args.insert(qemu.extra_args.end(), args.qemu_args.begin(), args.qemu_args.end());
@@ -414,8 +416,9 @@ QemuConfig bios_qemu_config(const RunArgs& args, const Inputs& in, const VmLayou
 // is identity mapped below the hypervisor's, docs/hypervisor.md), everything
 // else as fw_cfg files (no -dtb, no loader: the hypervisor places what it
 // checked).
-QemuConfig hypervisor_qemu_config(const RunArgs& args, const Inputs& in, const HypervisorFiles& f) {
-  QemuConfig qemu = qemu_config(args, in);
+QemuConfig hypervisor_qemu_config(const RunArgs& args, const VmExtras& extras, const Inputs& in,
+                                  const HypervisorFiles& f) {
+  QemuConfig qemu = qemu_config(args, extras, in);
   qemu.mem_mib = launch::kMachineRamSize >> 20;
   qemu.virtualization = true;
   qemu.fw_cfg_files = {{std::string(launch::kFileLaunch), f.header},
@@ -426,58 +429,6 @@ QemuConfig hypervisor_qemu_config(const RunArgs& args, const Inputs& in, const H
   qemu.fw_cfg_files.push_back({std::string(launch::kFileUds), f.uds});
   qemu.extra_args = args.qemu_args;
   return qemu;
-}
-
-CliResult<PreparedVm> prepare_vm(const Io& io, const RunArgs& args) {
-  auto in = find_inputs(args);
-  if (!in) return std::unexpected(in.error());
-  io.say(mode_line(args, *in));
-  auto work = args.keep_dir ? WorkDir::use_existing(*args.keep_dir) : WorkDir::create_temporary();
-  if (!work) return usage_failure("work folder: " + to_string(work.error()));
-  auto initrd = find_initrd(args, *in, work->path());
-  if (!initrd) return std::unexpected(initrd.error());
-  if (args.sign_key) {
-    if (auto signed_kernel = sign_kernel(*args.sign_key, *initrd, work->path(), *in);
-        !signed_kernel) {
-      return std::unexpected(signed_kernel.error());
-    }
-  }
-  auto layout = plan_vm_layout(in->kernel, *initrd ? std::optional((*initrd)->size) : std::nullopt,
-                               args.mem_mib << 20);
-  if (!layout) {
-    return usage_failure(std::string(to_string(layout.error())) + " (--mem " +
-                         std::to_string(args.mem_mib) + ")");
-  }
-  auto instance = find_instance_id(args);
-  if (!instance) return std::unexpected(instance.error());
-  auto written_dtb = write_device_tree(args, *layout, std::move(instance->id), work->path());
-  if (!written_dtb) return std::unexpected(written_dtb.error());
-  const fs::path dtb = args.dtb ? fs::path(*args.dtb) : *written_dtb;
-  std::vector<std::string> argv;
-  if (in->protected_vm) {
-    // The hypervisor makes the previous DICE stage from the UDS itself.
-    auto uds = uds_file(io);
-    if (!uds) return std::unexpected(uds.error());
-    auto header = write_launch_header(args, *in, *layout, dtb, *initrd, work->path());
-    if (!header) return std::unexpected(header.error());
-    const HypervisorFiles files{.header = *header,
-                            .pvmfw_img = in->pvmfw_img,
-                            .dt = dtb.string(),
-                            .payload = in->kernel_path,
-                            .initrd = *initrd ? std::optional((*initrd)->path) : std::nullopt,
-                            .uds = *uds};
-    argv = build_qemu_argv(hypervisor_qemu_config(args, *in, files));
-  } else {
-    std::vector<std::string> config_args;
-    if (!args.no_config) {
-      auto placed = place_config_blob(io, work->path());
-      if (!placed) return std::unexpected(placed.error());
-      config_args = std::move(*placed);
-    }
-    argv =
-        build_qemu_argv(bios_qemu_config(args, *in, *layout, dtb, *initrd, std::move(config_args)));
-  }
-  return PreparedVm{std::move(*work), std::move(argv), summary_line(*in, *layout, instance->note)};
 }
 
 // ---- Boot and judge ----------------------------------------------------------------
@@ -509,28 +460,97 @@ Expectations expectations_for(const RunArgs& args) {
   return expectations;
 }
 
-// Runs QEMU, streaming its console to out and its stderr to err.
-int boot_and_judge(const Io& io, const RunArgs& args, const std::vector<std::string>& argv) {
+}  // namespace
+
+CliResult<PayloadChoice> choose_payload(const RunArgs& args, const fs::path& work) {
+  const std::optional<std::string> guest_dir = env("PVM_GUEST_DIR");
+  auto kernel = find_kernel(args, guest_dir);
+  if (!kernel) return std::unexpected(kernel.error());
+  auto initrd = find_initrd(args, guest_dir, work);
+  if (!initrd) return std::unexpected(initrd.error());
+  PayloadChoice out{.kernel = *kernel, .initrd = std::nullopt,
+                    .demo_initrd = !args.initrd && !args.no_initrd};
+  if (*initrd) out.initrd = (*initrd)->path;
+  return out;
+}
+
+CliResult<PreparedVm> prepare_vm(const Io& io, const RunArgs& args, const VmExtras& extras) {
+  auto in = find_inputs(args);
+  if (!in) return std::unexpected(in.error());
+  io.say(mode_line(args, *in));
+  auto work = args.keep_dir ? WorkDir::use_existing(*args.keep_dir) : WorkDir::create_temporary();
+  if (!work) return usage_failure("work folder: " + to_string(work.error()));
+  auto initrd = find_initrd(args, in->guest_dir, work->path());
+  if (!initrd) return std::unexpected(initrd.error());
+  if (args.sign_key) {
+    if (auto signed_kernel = sign_kernel(*args.sign_key, *initrd, work->path(), *in);
+        !signed_kernel) {
+      return std::unexpected(signed_kernel.error());
+    }
+  }
+  auto layout = plan_vm_layout(in->kernel, *initrd ? std::optional((*initrd)->size) : std::nullopt,
+                               args.mem_mib << 20);
+  if (!layout) {
+    return usage_failure(std::string(to_string(layout.error())) + " (--mem " +
+                         std::to_string(args.mem_mib) + ")");
+  }
+  auto instance = find_instance_id(args);
+  if (!instance) return std::unexpected(instance.error());
+  auto written_dtb = write_device_tree(args, extras, *layout, std::move(instance->id), work->path());
+  if (!written_dtb) return std::unexpected(written_dtb.error());
+  const fs::path dtb = args.dtb ? fs::path(*args.dtb) : *written_dtb;
+  std::vector<std::string> argv;
+  if (in->protected_vm) {
+    // The hypervisor makes the previous DICE stage from the UDS itself.
+    auto uds = uds_file(io);
+    if (!uds) return std::unexpected(uds.error());
+    auto header = write_launch_header(args, *in, *layout, dtb, *initrd, work->path());
+    if (!header) return std::unexpected(header.error());
+    const HypervisorFiles files{.header = *header,
+                            .pvmfw_img = in->pvmfw_img,
+                            .dt = dtb.string(),
+                            .payload = in->kernel_path,
+                            .initrd = *initrd ? std::optional((*initrd)->path) : std::nullopt,
+                            .uds = *uds};
+    argv = build_qemu_argv(hypervisor_qemu_config(args, extras, *in, files));
+  } else {
+    std::vector<std::string> config_args;
+    if (!args.no_config) {
+      auto placed = place_config_blob(io, work->path());
+      if (!placed) return std::unexpected(placed.error());
+      config_args = std::move(*placed);
+    }
+    argv =
+        build_qemu_argv(
+        bios_qemu_config(args, extras, *in, *layout, dtb, *initrd, std::move(config_args)));
+  }
+  return PreparedVm{std::move(*work), std::move(argv), summary_line(*in, *layout, instance->note)};
+}
+
+CliResult<BootOutcome> boot_vm(const Io& io, const RunArgs& args,
+                               const std::vector<std::string>& argv,
+                               const std::function<void(std::string_view)>& on_line) {
   const Expectations expectations = expectations_for(args);
   install_signal_handlers();
   RunOptions options{
       .timeout = std::chrono::seconds(args.timeout_s),
-      .on_console = [&io](std::string_view line) { io.say(line); },
+      .on_console =
+          [&io, &on_line](std::string_view line) {
+            io.say(line);
+            if (on_line) on_line(line);
+          },
       .on_stderr = [&io](std::string_view line) { io.error_line(line); },
   };
   auto result = run_qemu(argv, expectations, options);
-  if (!result) return io.fail(to_string(result.error()) + " (" + argv[0] + ")");
+  if (!result) return failure(to_string(result.error()) + " (" + argv[0] + ")");
   Judgement judgement = judge(*result, expectations);
-  if (judgement.verdict != Verdict::kPass) return io.fail(judgement.message);
-  return kExitOk;
+  return BootOutcome{std::move(*result), std::move(judgement)};
 }
-
-}  // namespace
 
 std::expected<void, std::string> sign_payload(const std::string& kernel_path,
                                               const std::optional<std::string>& initrd_path,
                                               const std::string& key_path,
-                                              const std::string& out_path) {
+                                              const std::string& out_path, bool debug_initrd) {
   auto key = load_private_key(key_path);  // the PEM bytes are wiped there
   if (!key) return std::unexpected("key " + key.error());
   auto kernel = read_file(kernel_path);
@@ -552,7 +572,7 @@ std::expected<void, std::string> sign_payload(const std::string& kernel_path,
     if (!initrd_salt)
       return std::unexpected("salt: " + std::string(to_string(initrd_salt.error())));
     spec.vbmeta.included.push_back(avb::make_hash_descriptor(
-        "initrd_normal", avb::HashAlgorithm::kSha256, std::move(*initrd_salt), *initrd));
+        debug_initrd ? "initrd_debug" : "initrd_normal", avb::HashAlgorithm::kSha256, std::move(*initrd_salt), *initrd));
   }
   auto signed_kernel = avb::add_hash_footer(*kernel, std::move(spec));
   if (!signed_kernel) return std::unexpected("signing: " + avb::to_string(signed_kernel.error()));
@@ -566,11 +586,14 @@ int cmd_run(const Io& io, std::span<const std::string_view> words) {
   auto args = parse_run_args(words);
   if (!args) return io.usage_error("run", to_string(args.error()));
   if (args->help) return io.help(run_usage());
-  auto vm = prepare_vm(io, *args);
+  auto vm = prepare_vm(io, *args, {});
   if (!vm) return io.report("run", vm.error());
   io.say(vm->summary);
   if (args->print_cmd) io.say(shell_command(vm->argv));
-  return boot_and_judge(io, *args, vm->argv);
+  auto booted = boot_vm(io, *args, vm->argv, {});
+  if (!booted) return io.report("run", booted.error());
+  if (booted->judgement.verdict != Verdict::kPass) return io.fail(booted->judgement.message);
+  return kExitOk;
 }
 
 }  // namespace pvm

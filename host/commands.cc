@@ -9,7 +9,9 @@
 #include "cmd_dice.h"
 #include "cmd_fdt.h"
 #include "cmd_run.h"
+#include "cmd_vm.h"
 #include "run_args.h"
+#include "vm_args.h"
 
 namespace pvm {
 namespace {
@@ -18,6 +20,12 @@ std::string_view no_usage() { return {}; }
 
 constexpr Command kCommands[] = {
     {"run", cmd_run, "boot pvmfw + a kernel under QEMU and check the console", run_usage},
+    {"create", cmd_create, "make a protected VM: signed payload, instance id and disk",
+     create_usage},
+    {"start", cmd_start, "boot a VM made by `pvm create`, stage by stage", start_usage},
+    {"stop", cmd_stop, "stop a running VM (from another terminal)", stop_usage},
+    {"list", cmd_list, "the VMs and their state (--json)", list_usage},
+    {"delete", cmd_delete, "remove a VM that is not running", delete_usage},
     {"keygen", cmd_keygen, "make an RSA key for signing payloads (PEM, mode 0600)", keygen_usage},
     {"key", cmd_key, "key export: write a key's AVB public key blob", key_usage},
     {"sign", cmd_sign, "add an AVB hash footer (or make a vbmeta image), as avbtool", sign_usage},

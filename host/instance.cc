@@ -30,6 +30,24 @@ bool valid_instance_name(std::string_view name) {
   return true;
 }
 
+std::expected<std::vector<uint8_t>, std::string> create_instance_id_file(const std::string& path) {
+  auto random = avb::random_bytes(kInstanceIdBytes);
+  if (!random) return std::unexpected(std::string("random: ") + to_string(random.error()));
+  if (auto w = write_new_private_file(path, *random); !w) {
+    return std::unexpected(path + ": " + to_string(w.error()));
+  }
+  return std::move(*random);
+}
+
+std::expected<std::vector<uint8_t>, std::string> read_instance_id_file(const std::string& path) {
+  auto bytes = read_file(path, 4096);
+  if (!bytes) return std::unexpected(path + ": " + to_string(bytes.error()));
+  if (bytes->size() != kInstanceIdBytes) {
+    return std::unexpected(path + ": not a 64-byte instance id");
+  }
+  return std::move(*bytes);
+}
+
 std::expected<Instance, std::string> load_instance(std::string_view name, bool create) {
   if (!valid_instance_name(name)) {
     return std::unexpected("instance name '" + std::string(name) +
@@ -42,19 +60,14 @@ std::expected<Instance, std::string> load_instance(std::string_view name, bool c
     std::error_code ec;
     fs::create_directories(path.parent_path(), ec);
     if (ec) return std::unexpected(path.parent_path().string() + ": " + ec.message());
-    auto random = avb::random_bytes(kInstanceIdBytes);
-    if (!random) return std::unexpected(std::string("random: ") + to_string(random.error()));
-    if (auto w = write_new_private_file(path.string(), *random); !w) {
-      return std::unexpected(path.string() + ": " + to_string(w.error()));
+    if (auto made = create_instance_id_file(path.string()); !made) {
+      return std::unexpected(made.error());
     }
     out.created = true;
   }
-  auto bytes = read_file(path.string(), 4096);
-  if (!bytes) return std::unexpected(path.string() + ": " + to_string(bytes.error()));
-  if (bytes->size() != kInstanceIdBytes) {
-    return std::unexpected(path.string() + ": not a 64-byte instance id");
-  }
-  out.id = std::move(*bytes);
+  auto id = read_instance_id_file(path.string());
+  if (!id) return std::unexpected(id.error());
+  out.id = std::move(*id);
   return out;
 }
 

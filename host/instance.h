@@ -26,6 +26,15 @@ std::string state_dir();
 // Letters, digits, '.', '_' and '-', 1..64 characters, not starting with '.'.
 bool valid_instance_name(std::string_view name);
 
+// A fresh instance id (kInstanceIdBytes from the system's random source)
+// written to `path`, which must not exist (mode 0600). The error is
+// "PATH: reason".
+[[nodiscard]] std::expected<std::vector<uint8_t>, std::string> create_instance_id_file(
+    const std::string& path);
+// The instance id kept in `path`: exactly kInstanceIdBytes bytes.
+[[nodiscard]] std::expected<std::vector<uint8_t>, std::string> read_instance_id_file(
+    const std::string& path);
+
 struct Instance {
   std::vector<uint8_t> id;  // kInstanceIdBytes
   bool created = false;     // made by this call

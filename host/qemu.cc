@@ -116,6 +116,18 @@ std::vector<std::string> build_qemu_argv(const QemuConfig& config) {
     argv.insert(argv.end(), {"-fw_cfg", "name=" + escape_option_value(file.name) +
                                             ",file=" + escape_option_value(file.path)});
   }
+  if (!config.virtio_blocks.empty()) {
+    argv.insert(argv.end(), {"-global", std::string(kVirtioMmioModern)});
+  }
+  for (const QemuVirtioBlock& block : config.virtio_blocks) {
+    argv.insert(argv.end(), {"-drive", "if=none,id=" + escape_option_value(block.id) + ",file=" +
+                                           escape_option_value(block.path) + ",format=raw",
+                             "-device", "virtio-blk-device,drive=" + escape_option_value(block.id)});
+  }
+  if (!config.qmp_socket.empty()) {
+    argv.insert(argv.end(),
+                {"-qmp", "unix:" + escape_option_value(config.qmp_socket) + ",server=on,wait=off"});
+  }
   if (config.icount) {
     argv.insert(argv.end(), {"-icount", "shift=0,sleep=off", "-seed", "1", "-rtc",
                              "base=2025-01-01T00:00:00,clock=vm"});

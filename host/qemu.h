@@ -34,6 +34,20 @@ struct QemuFwCfgFile {
   std::string path;
 };
 
+// A raw disk image QEMU offers the guest as a virtio-blk device on a
+// virtio-mmio transport (`-drive if=none,id=ID,file=PATH,format=raw -device
+// virtio-blk-device,drive=ID`). QEMU virt plugs the first virtio device into
+// the transport with the highest base address (vm_dt.h virtio_mmio_slot).
+struct QemuVirtioBlock {
+  std::string id;  // the drive's id: letters, digits, '-', '_'
+  std::string path;
+};
+
+// The transports are virtio 1.x ("modern", VIRTIO 1.2 §4.2.2: MMIO Version
+// 2): QEMU's virt machine defaults to the legacy (Version 1) register layout
+// unless told otherwise.
+inline constexpr std::string_view kVirtioMmioModern = "virtio-mmio.force-legacy=false";
+
 struct QemuConfig {
   std::string qemu = "qemu-system-aarch64";  // looked up in PATH when it has no '/'
   uint64_t mem_mib = 1024;
@@ -49,6 +63,11 @@ struct QemuConfig {
   // (the settings pvmfw is measured with: docs/performance.md).
   bool icount = false;
   bool virtualization = false;  // start at EL2 (PSCI conduit becomes SMC)
+  // In this order, from the first transport QEMU fills (the highest).
+  std::vector<QemuVirtioBlock> virtio_blocks;
+  // A QMP server on this Unix socket (`-qmp unix:PATH,server=on,wait=off`),
+  // for `pvm stop`; none when empty.
+  std::string qmp_socket;
   std::vector<std::string> extra_args;  // appended last, verbatim
 };
 

@@ -17,6 +17,7 @@ namespace {
 constexpr uint32_t kGicSpi = 0;
 constexpr uint32_t kGicPpi = 1;
 constexpr uint32_t kIrqLevelHigh = 4;
+constexpr uint32_t kIrqEdgeRising = 1;
 
 // Arm Generic Timer PPIs (Arm BSA; QEMU hw/arm/virt.h ARCH_TIMER_*_IRQ).
 constexpr uint32_t kTimerSecurePpi = 13;
@@ -211,7 +212,22 @@ void write_tree(Writer& w, const VmDtConfig& config) {
     w.prop_u64("linux,initrd-end", config.initrd->end);
   }
   if (config.test_hook) w.prop_string("pvmfw,test-hook", *config.test_hook);
+  if (config.pin_software) w.prop_empty("pvm,pin-software");
   w.end();
+
+  // Linux bindings/virtio/mmio.yaml, as QEMU writes these nodes (fdt_add_
+  // virtio_nodes): coherent DMA, one rising-edge SPI.
+  for (const VmDtConfig::VirtioMmio& virtio : config.virtio_mmio) {
+    char name[32];
+    std::snprintf(name, sizeof(name), "virtio_mmio@%llx",
+                  static_cast<unsigned long long>(virtio.base));
+    w.begin(name);
+    w.prop_string("compatible", "virtio,mmio");
+    w.cells("reg", {hi(virtio.base), lo(virtio.base), hi(kVirtioMmioSize), lo(kVirtioMmioSize)});
+    w.cells("interrupts", {kGicSpi, virtio.spi, kIrqEdgeRising});
+    w.prop_empty("dma-coherent");
+    w.end();
+  }
 
   // AOSP crosvm (src/aarch64/fdt.rs): where the VMM loaded the payload.
   if (config.kernel) {
@@ -234,7 +250,22 @@ void write_tree(Writer& w, const VmDtConfig& config) {
   w.finish();
 }
 
+bool known_virtio_slot(const VmDtConfig::VirtioMmio& virtio) {
+  for (uint32_t n = 0; n < kVirtioMmioCount; ++n) {
+    if (virtio.base == kVirtioMmioBase + n * kVirtioMmioSize) {
+      return virtio.spi == kVirtioMmioFirstSpi + n;
+    }
+  }
+  return false;
+}
+
 }  // namespace
+
+std::optional<VmDtConfig::VirtioMmio> virtio_mmio_slot(uint32_t index) {
+  if (index >= kVirtioMmioCount) return std::nullopt;
+  const uint32_t n = kVirtioMmioCount - 1 - index;
+  return VmDtConfig::VirtioMmio{kVirtioMmioBase + n * kVirtioMmioSize, kVirtioMmioFirstSpi + n};
+}
 
 std::string_view to_string(VmDtError error) {
   switch (error) {
@@ -244,6 +275,7 @@ std::string_view to_string(VmDtError error) {
     case VmDtError::kBadInitrd: return "initrd ends before it starts";
     case VmDtError::kKernelNotU32: return "kernel address or size does not fit 32 bits";
     case VmDtError::kBadPsciMethod: return "PSCI method is not hvc or smc";
+    case VmDtError::kBadVirtio: return "virtio-mmio transport not one of QEMU virt's, or twice";
     case VmDtError::kTooLarge: return "device tree too large";
     case VmDtError::kLibfdt: return "libfdt error";
   }
@@ -264,6 +296,14 @@ std::expected<std::vector<uint8_t>, VmDtError> make_vm_dt(const VmDtConfig& conf
   }
   if (config.psci_method != "hvc" && config.psci_method != "smc") {
     return std::unexpected(VmDtError::kBadPsciMethod);
+  }
+  for (size_t i = 0; i < config.virtio_mmio.size(); ++i) {
+    if (!known_virtio_slot(config.virtio_mmio[i])) return std::unexpected(VmDtError::kBadVirtio);
+    for (size_t j = 0; j < i; ++j) {
+      if (config.virtio_mmio[j].base == config.virtio_mmio[i].base) {
+        return std::unexpected(VmDtError::kBadVirtio);
+      }
+    }
   }
 
   // The tree's size is not known up front (bootargs): start small and grow.

@@ -5,8 +5,9 @@
 // The tree describes QEMU 7.2's `virt` machine with GICv2 (its default) as
 // Linux 6.1 needs it, using the same node names, phandle layout and values
 // QEMU's own tree uses (hw/arm/virt.c), minus everything pvmfw does not pass
-// on (no GPIO, fw-cfg, PCIe or virtio nodes), plus the /config node AOSP's
-// crosvm uses to tell pvmfw where the kernel is.
+// on (no GPIO, fw-cfg or PCIe nodes, and only the virtio-mmio transports a
+// device is plugged into), plus the /config node AOSP's crosvm uses to tell
+// pvmfw where the kernel is.
 //
 // Callers may rely on: output determined by the config alone; a blob that
 // passes fdt_check_full() and decompiles with dtc without warnings; only
@@ -30,6 +31,7 @@ enum class VmDtError {
   kBadInitrd,       // initrd end before start
   kKernelNotU32,    // /config cells are 32 bits: address or size does not fit
   kBadPsciMethod,   // not "hvc" or "smc"
+  kBadVirtio,       // a virtio-mmio window not one of QEMU virt's, or listed twice
   kTooLarge,        // the tree would exceed kMaxVmDtSize
   kLibfdt,          // libfdt refused a call (a bug here, not bad input)
 };
@@ -65,7 +67,33 @@ struct VmDtConfig {
   std::optional<std::string> test_hook;
   // /avf/untrusted/instance-id (host/instance.h); omitted when empty.
   std::vector<uint8_t> instance_id;
+  // /chosen/pvm,pin-software (empty property): the VM was created with
+  // `pvm create --pin-software`; pvmfw seals it into the instance entry at
+  // first boot and then refuses any code change. pvmfw's validation
+  // ignores /chosen properties it does not know (fdt/validate.cc
+  // read_chosen), so firmware that predates the rule boots such a tree.
+  bool pin_software = false;
+  // virtio-mmio transports with a device behind them, as QEMU virt places
+  // them (virtio_mmio_slot()): "virtio,mmio" nodes, one 0x200 register
+  // window and one rising-edge SPI each, in the order given.
+  struct VirtioMmio {
+    uint64_t base = 0;
+    uint32_t spi = 0;
+  };
+  std::vector<VirtioMmio> virtio_mmio;
 };
+
+// QEMU virt's virtio-mmio transports (hw/arm/virt.c base_memmap VIRT_MMIO,
+// a15irqmap): 32 windows of 0x200 bytes from 0x0a000000, transport n on SPI
+// 16 + n. QEMU plugs the first `-device virtio-*-device` into the transport
+// with the HIGHEST base (n = 31, 0x0a003e00, SPI 47), the next one into n =
+// 30, and so on (qbus_realize prepends each new bus; seen with `info
+// qtree`). `index` counts the virtio devices on the command line from 0.
+inline constexpr uint64_t kVirtioMmioBase = 0x0a000000;
+inline constexpr uint64_t kVirtioMmioSize = 0x200;
+inline constexpr uint32_t kVirtioMmioCount = 32;
+inline constexpr uint32_t kVirtioMmioFirstSpi = 16;
+[[nodiscard]] std::optional<VmDtConfig::VirtioMmio> virtio_mmio_slot(uint32_t index);
 
 // The flattened tree, packed (totalsize == size()).
 [[nodiscard]] std::expected<std::vector<uint8_t>, VmDtError> make_vm_dt(const VmDtConfig& config);

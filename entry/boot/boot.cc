@@ -13,6 +13,7 @@
 #include "dice/pvmfw.h"
 #include "fdt/sanitize.h"
 #include "hvc/kvm.h"
+#include "instance_step.h"
 #include "memory/tracker.h"
 #include "verify/verify.h"
 
@@ -120,7 +121,8 @@ class Sequence {
   std::expected<void, Failure> release_hypervisor_grants(memory::Tracker& t, bool debuggable);
   std::expected<size_t, Failure> derive_vm_layer(
       const verify::VerifiedPayload& verified,
-      std::span<const std::byte, fdt::kInstanceIdSize> instance_id);
+      std::span<const std::byte, fdt::kInstanceIdSize> instance_id, const InstanceContext& ictx,
+      bool& new_instance);
   std::expected<size_t, Failure> rebuild_device_tree(std::span<std::byte> window,
                                                      const fdt::Accepted& input,
                                                      fdt::Options options, bool debuggable);
@@ -270,6 +272,7 @@ std::expected<memory::Tracker, Failure> Sequence::track_memory(const fdt::VmPlat
       {memory::Kind::kFirmware, {board_.scratch.base, board_.config.base - board_.scratch.base}},
       {memory::Kind::kConfig, board_.config},
       {memory::Kind::kHandover, board_.handover},
+      {memory::Kind::kScratch, board_.bounce},
   };
   for (const auto& c : claims) {
     if (auto r = claim(*t, c.kind, c.range); !r) return std::unexpected(r.error());
@@ -324,7 +327,8 @@ std::expected<void, Failure> Sequence::release_hypervisor_grants(memory::Tracker
 static_assert(fdt::kInstanceIdSize == dice::pvmfw::kInstanceIdSize);
 std::expected<size_t, Failure> Sequence::derive_vm_layer(
     const verify::VerifiedPayload& verified,
-    std::span<const std::byte, fdt::kInstanceIdSize> instance_id) {
+    std::span<const std::byte, fdt::kInstanceIdSize> instance_id, const InstanceContext& ictx,
+    bool& new_instance) {
   p_.secrets_live();
   auto config_area = memory(board_.config);
   if (!config_area) return std::unexpected(config_area.error());
@@ -355,6 +359,25 @@ std::expected<size_t, Failure> Sequence::derive_vm_layer(
   if (auto r = dice::pvmfw::make_inputs(m, descriptor, in); !r) {
     return refuse(Reason::kSecretDerivationFailed, dice::to_string(r.error()));
   }
+
+  // The instance disk (docs/instance.md), sealed under the previous stage's
+  // CDI_Seal: what this instance ran before decides whether it may run now.
+  auto previous = dice::parse_handover(config->dice_handover());
+  if (!previous) return refuse(Reason::kInvalidBcc, dice::to_string(previous.error()));
+  InstanceMeasurements im;
+  std::memcpy(im.code_hash.data(), in.code_hash.data(), im.code_hash.size());
+  std::memcpy(im.authority_hash.data(), in.authority_hash.data(), im.authority_hash.size());
+  im.debug = verified.debug_initrd;
+  im.rollback_index = verified.rollback_index;
+  for (const fdt::AvfProperty& prop : ictx.vm.avf_untrusted) {
+    if (prop.name == "pvm,pin-software") im.create_flags |= 1u;  // instance::kFlagPinSoftware
+  }
+  auto checked = check_instance(ictx, previous->cdi_seal, *m.instance_hash, im);
+  if (!checked) {
+    base::secure_wipe(config_area->data(), secret_extent);
+    return std::unexpected(checked.error());
+  }
+  new_instance = checked->new_instance;
   auto written = dice::handover_main_flow(config->dice_handover(), in, dice::CertOptions{},
                                           *handover);
   // The previous stage's secrets are not needed any more, whatever happened;
@@ -506,13 +529,16 @@ std::expected<Handoff, Failure> Sequence::run() {
   // The VM's DICE layer into the handover page, then the guest's device tree,
   // rebuilt from validated values only, which reserves that page.
   const uint64_t t_dice = p_.ticks();
-  const auto handover_size = derive_vm_layer(*verified, *vm.instance_id);
+  const InstanceContext ictx{p_, board_, vm, conduit, hyp, *ledger};
+  bool new_instance = false;
+  const auto handover_size = derive_vm_layer(*verified, *vm.instance_id, ictx, new_instance);
   if (!handover_size) return std::unexpected(handover_size.error());
   const uint64_t t_rebuild = p_.ticks();
   if (auto s = stage(Stage::kDiceDerived, tree); !s) return std::unexpected(s.error());
   print("pvmfw: DICE: VM layer derived, handover %zu bytes at %#lx\n", *handover_size,
         board_.handover.base);
   if (auto s = stage(Stage::kDiceReported, tree); !s) return std::unexpected(s.error());
+  dt_options.new_instance = new_instance;
   const auto dt_size = rebuild_device_tree(*window, *accepted, dt_options, verified->debug_initrd);
   if (!dt_size) return std::unexpected(dt_size.error());
   print("pvmfw: device tree rebuilt from the template: %zu bytes at %#lx\n", *dt_size,

@@ -84,6 +84,22 @@ TEST(QemuArgv, FwCfgFilesWithoutDtb) {
                   "-fw_cfg", "name=opt/pvm/uds,file=/s,,x/uds"}));
 }
 
+// `pvm start`: the instance disk on virtio-mmio (modern transports), QMP.
+TEST(QemuArgv, VirtioBlockAndQmp) {
+  QemuConfig c;
+  c.firmware = "/fw/hyp.bin";
+  c.virtio_blocks = {{"instance", "/s,x/disk.img"}};
+  c.qmp_socket = "/s/vms/a/qmp.sock";
+  c.extra_args = {"-S"};
+  EXPECT_EQ(build_qemu_argv(c),
+            (Argv{"qemu-system-aarch64", "-M", "virt,gic-version=2", "-cpu", "max,pauth-impdef=on",
+                  "-m", "1024", "-nographic", "-nic", "none", "-no-reboot", "-bios", "/fw/hyp.bin",
+                  "-global", "virtio-mmio.force-legacy=false", "-drive",
+                  "if=none,id=instance,file=/s,,x/disk.img,format=raw", "-device",
+                  "virtio-blk-device,drive=instance", "-qmp",
+                  "unix:/s/vms/a/qmp.sock,server=on,wait=off", "-S"}));
+}
+
 TEST(ShellCommand, Quotes) {
   EXPECT_EQ(shell_command({"qemu", "-m", "1024", "a b", "it's", ""}),
             "qemu -m 1024 'a b' 'it'\\''s' ''");

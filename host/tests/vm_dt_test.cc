@@ -173,6 +173,53 @@ TEST(VmDt, InstanceId) {
   EXPECT_EQ(*id, std::string(64, '\x5c'));
 }
 
+// `pvm create --pin-software`: an empty /chosen property pvmfw reads.
+TEST(VmDt, PinSoftware) {
+  VmDtConfig config = typical_config();
+  EXPECT_FALSE(make_tree(config).raw("/chosen", "pvm,pin-software").has_value());
+  config.pin_software = true;
+  EXPECT_EQ(make_tree(config).raw("/chosen", "pvm,pin-software"), std::string());
+}
+
+// QEMU virt fills its virtio-mmio transports from the top: the first device
+// is on transport 31 (seen with `info qtree`), the next on 30.
+TEST(VmDt, VirtioMmioSlots) {
+  auto first = virtio_mmio_slot(0);
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->base, 0x0a003e00u);
+  EXPECT_EQ(first->spi, 47u);
+  auto second = virtio_mmio_slot(1);
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(second->base, 0x0a003c00u);
+  EXPECT_EQ(second->spi, 46u);
+  EXPECT_EQ(virtio_mmio_slot(31)->base, 0x0a000000u);
+  EXPECT_EQ(virtio_mmio_slot(31)->spi, 16u);
+  EXPECT_FALSE(virtio_mmio_slot(32).has_value());
+}
+
+TEST(VmDt, VirtioMmioNodeAsQemuWritesIt) {
+  VmDtConfig config = typical_config();
+  config.virtio_mmio.push_back(*virtio_mmio_slot(0));
+  Tree t = make_tree(config);
+  EXPECT_EQ(t.str("/virtio_mmio@a003e00", "compatible"), "virtio,mmio");
+  EXPECT_EQ(t.cells("/virtio_mmio@a003e00", "reg"),
+            (std::vector<uint32_t>{0, 0x0a003e00, 0, 0x200}));
+  EXPECT_EQ(t.cells("/virtio_mmio@a003e00", "interrupts"), (std::vector<uint32_t>{0, 47, 1}));
+  EXPECT_EQ(t.raw("/virtio_mmio@a003e00", "dma-coherent"), std::string());
+}
+
+TEST(VmDt, VirtioMmioMustBeQemuVirtsAndOnce) {
+  VmDtConfig config = typical_config();
+  config.virtio_mmio = {{0x0a003e00, 46}};  // the wrong SPI for that window
+  EXPECT_EQ(make_vm_dt(config).error(), VmDtError::kBadVirtio);
+  config.virtio_mmio = {{0x0a003e08, 47}};
+  EXPECT_EQ(make_vm_dt(config).error(), VmDtError::kBadVirtio);
+  config.virtio_mmio = {*virtio_mmio_slot(0), *virtio_mmio_slot(0)};
+  EXPECT_EQ(make_vm_dt(config).error(), VmDtError::kBadVirtio);
+  config.virtio_mmio = {*virtio_mmio_slot(0), *virtio_mmio_slot(1)};
+  EXPECT_TRUE(make_vm_dt(config).has_value());
+}
+
 TEST(VmDt, InitrdAbove4GiBKeeps64Bits) {
   VmDtConfig config = typical_config();
   config.initrd = VmDtConfig::Range{0x1'2000'0000, 0x1'2000'1000};

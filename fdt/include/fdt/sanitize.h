@@ -44,6 +44,9 @@ struct Options {
   // writes none unless told them. Used by rebuild() only.
   std::optional<uint64_t> kaslr_seed;
   std::span<const std::byte> rng_seed;
+  // /chosen/avf,new-instance: the instance disk had no entry yet (AOSP).
+  // Used by rebuild() only.
+  bool new_instance = false;
 };
 
 // The rebuild's options for `board` and `options`: the board's handover

@@ -40,6 +40,9 @@ struct Board {
   // The page pvmfw writes the VM's DICE handover into; the rebuilt tree
   // reserves it (/reserved-memory/dice@..., google,open-dice).
   base::Range handover;
+  // Shared with the host while pvmfw reads the instance disk: virtio rings
+  // and one bounce buffer (memory::Kind::kScratch, never a secret).
+  base::Range bounce;
   // Where `pvm run` places the kernel by default.
   uint64_t kernel_base = 0;
 };
@@ -54,6 +57,7 @@ inline constexpr Board kQemuVirt{
     .scratch = {BOARD_SCRATCH_BASE, BOARD_SCRATCH_SIZE},
     .config = {BOARD_CONFIG_BASE, BOARD_CONFIG_MAX_SIZE},
     .handover = {BOARD_HANDOVER_BASE, BOARD_HANDOVER_SIZE},
+    .bounce = {BOARD_BOUNCE_BASE, BOARD_BOUNCE_SIZE},
     .kernel_base = BOARD_KERNEL_BASE,
 };
 
@@ -66,7 +70,9 @@ constexpr bool consistent(const Board& b) {
          page_aligned(b.scratch) && page_aligned(b.config) && page_aligned(b.handover) &&
          b.dt_window.base == b.ram_base && b.dt_window.end() <= b.scratch.base &&
          b.scratch.contains(b.config) && b.scratch.contains(b.handover) &&
-         !b.config.overlaps(b.handover) && b.scratch.end() <= b.kernel_base &&
+         !b.config.overlaps(b.handover) && b.scratch.contains(b.bounce) &&
+         !b.bounce.overlaps(b.config) && !b.bounce.overlaps(b.handover) &&
+         b.scratch.end() <= b.kernel_base &&
          b.device_window.end() <= b.ram_base && !b.device_window.overlaps(b.image) &&
          b.device_window.contains({b.early_uart, 4096});
 }

@@ -34,12 +34,17 @@
  *                       previous stage's DICE handover, ...), placed in RAM
  *                       by `pvm run` because flash stays readable by the guest;
  *                       wiped before the jump
+ *   BOARD_BOUNCE_BASE   the pages shared with the host for the instance disk
  *   BOARD_HANDOVER_BASE the 4 KiB DICE handover pvmfw writes for the payload,
  *                       described by /reserved-memory (google,open-dice) */
 #define BOARD_SCRATCH_BASE 0x40200000
 #define BOARD_SCRATCH_SIZE 0x00200000
 #define BOARD_CONFIG_BASE 0x40300000
-#define BOARD_CONFIG_MAX_SIZE 0x000ff000
+#define BOARD_CONFIG_MAX_SIZE 0x000fd000
+/* Two pages pvmfw shares with the host to reach the instance disk (virtio
+ * rings and one bounce buffer); nothing secret is ever in them. */
+#define BOARD_BOUNCE_BASE 0x403fd000
+#define BOARD_BOUNCE_SIZE 0x00002000
 #define BOARD_HANDOVER_BASE 0x403ff000
 #define BOARD_HANDOVER_SIZE 0x00001000
 

@@ -96,6 +96,10 @@ struct Platform {
   void (*secrets_live)();
   // The named-stage hook; nullptr: none.
   std::expected<void, Failure> (*at_stage)(Stage stage, const StageContext& context);
+  // One 32-bit device register access (base/mmio.h), for the instance disk's
+  // virtio transport; nullptr: no device access (the instance step is skipped).
+  uint32_t (*mmio_read32)(uint64_t addr) = nullptr;
+  void (*mmio_write32)(uint64_t addr, uint32_t value) = nullptr;
   // The image's last console lines, printed before the MMIO guard unmaps the
   // console (a non-debuggable payload gets no console mapping); nullptr: none.
   void (*last_words)() = nullptr;

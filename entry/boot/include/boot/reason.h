@@ -19,6 +19,9 @@ enum class Reason : uint8_t {
   kInvalidBcc,
   kUnexpectedException,
   kStackSmashed,
+  kInvalidInstanceImage,
+  kInstanceImageMismatch,
+  kRollback,
   kTestHook,
 };
 
@@ -35,6 +38,9 @@ constexpr const char* to_string(Reason r) {
     case Reason::kInvalidConfigData: return "INVALID_CONFIG_DATA";
     case Reason::kInvalidBcc: return "INVALID_BCC";
     case Reason::kUnexpectedException: return "UNEXPECTED_EXCEPTION";
+    case Reason::kInvalidInstanceImage: return "INVALID_INSTANCE_IMAGE";
+    case Reason::kInstanceImageMismatch: return "INSTANCE_IMAGE_MISMATCH";
+    case Reason::kRollback: return "ROLLBACK";
     case Reason::kStackSmashed: return "STACK_SMASHED";
     case Reason::kTestHook: return "TEST_HOOK";
   }
