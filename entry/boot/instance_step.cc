@@ -156,16 +156,23 @@ std::expected<InstanceResult, Failure> check_instance(const InstanceContext& c,
   std::memset(pages.data(), 0, pages.size());
   p.clean_to_poc(c.board.bounce);
   if (auto r = share(c, false); !r) return std::unexpected(r.error());
+  print(p, "pvmfw: shared with the host while reading it: %#lx-%#lx (%lu pages), now unshared\n",
+        c.board.bounce.base, c.board.bounce.end(), c.board.bounce.size / kPage);
 
   if (device_error != nullptr) {
     return std::unexpected(failure(Reason::kInvalidInstanceImage, "virtio-blk at %#lx: %s",
                                    *found, device_error));
   }
   if (!outcome) {
+    // "INSTANCE_IMAGE_MISMATCH: authority", "ROLLBACK: ...", or
+    // "INVALID_INSTANCE_IMAGE: INSTANCE_IMAGE_CORRUPT: ...".
     const auto& e = outcome.error();
-    return std::unexpected(failure(reason_for(e.error), "%.*s%s%.*s",
-                                   static_cast<int>(instance::to_string(e.error).size()),
-                                   instance::to_string(e.error).data(), e.detail.empty() ? "" : ": ",
+    const Reason r = reason_for(e.error);
+    const std::string_view name =
+        r == Reason::kInvalidInstanceImage ? instance::to_string(e.error) : std::string_view();
+    const std::string_view sep = !name.empty() && !e.detail.empty() ? ": " : "";
+    return std::unexpected(failure(r, "%.*s%.*s%.*s", static_cast<int>(name.size()), name.data(),
+                                   static_cast<int>(sep.size()), sep.data(),
                                    static_cast<int>(e.detail.size()), e.detail.data()));
   }
   InstanceResult result{.disk = true};
@@ -173,7 +180,7 @@ std::expected<InstanceResult, Failure> check_instance(const InstanceContext& c,
     case instance::Verdict::kNew:
       result.new_instance = true;
       print(p, "pvmfw: instance disk at %#lx: new instance, entry recorded%s\n", *found,
-            (m.create_flags & instance::kFlagPinSoftware) != 0 ? " (software pinned)" : "");
+            outcome->entry.pinned() ? " (software pinned)" : "");
       break;
     case instance::Verdict::kSame:
       print(p, "pvmfw: instance disk at %#lx: same software as recorded\n", *found);

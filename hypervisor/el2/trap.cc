@@ -111,8 +111,9 @@ void call(hyp::GuestRegs& regs) {
       return;
     case hyp::CallExit::Kind::kSystemOff:
     case hyp::CallExit::Kind::kSystemReset:
-      console::print("hyp: the VM asked for %s\n",
-                     exit.kind == hyp::CallExit::Kind::kSystemOff ? "SYSTEM_OFF" : "SYSTEM_RESET");
+      console::print("hyp: the VM asked for %s (%lu pages shared with the host)\n",
+                     exit.kind == hyp::CallExit::Kind::kSystemOff ? "SYSTEM_OFF" : "SYSTEM_RESET",
+                     vm().shared_pages());
       psci_forward(regs);
       return;
   }
