@@ -45,6 +45,18 @@ StageWatcher::StageWatcher(std::vector<std::string> goals)
     : goals_(std::move(goals)), goals_seen_(goals_.size(), false) {}
 
 std::optional<std::string> StageWatcher::on_line(std::string_view line) {
+  // pvmfw's instance step (entry/boot/boot.cc): "pvmfw: instance disk at
+  // ADDR: OUTCOME" ("new instance, entry recorded", "same software as
+  // recorded", "updated forward ...") is reported with its outcome.
+  constexpr std::string_view kInstance = "pvmfw: instance disk at ";
+  if (line.starts_with(kInstance) && !instance_seen_) {
+    const size_t colon = line.find(": ", kInstance.size());
+    if (colon != std::string_view::npos) {
+      instance_seen_ = true;
+      last_ = "instance disk: " + std::string(line.substr(colon + 2));
+      return last_;
+    }
+  }
   if (auto stage = stage_of(line)) {
     if (std::find(seen_.begin(), seen_.end(), *stage) == seen_.end()) {
       seen_.push_back(*stage);

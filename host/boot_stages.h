@@ -21,7 +21,8 @@ namespace pvm {
 
 // The stage a console line shows, if any ("hypervisor up", "pvmfw.img
 // verified", "pvmfw running protected", "payload verified", "DICE derived",
-// "kernel entered", ...).
+// "kernel entered", ...). StageWatcher adds pvmfw's instance step with its
+// outcome ("instance disk: new instance, entry recorded").
 std::optional<std::string_view> stage_of(std::string_view console_line);
 
 // Remembers which stages were seen. on_line returns the stage to report
@@ -38,6 +39,7 @@ class StageWatcher {
   std::vector<std::string> goals_;
   std::vector<bool> goals_seen_;
   std::vector<std::string_view> seen_;
+  bool instance_seen_ = false;
   std::optional<std::string> last_;
 };
 

@@ -60,7 +60,7 @@ struct VmExtras {
   // A raw disk image: a virtio-blk device on the first virtio-mmio transport
   // QEMU fills (vm_dt.h virtio_mmio_slot(0)), described in the VM tree.
   std::optional<std::string> instance_disk;
-  bool pin_software = false;  // /chosen/pvm,pin-software (vm_dt.h)
+  bool pin_software = false;  // /avf/untrusted/pvm,pin-software (vm_dt.h)
   std::string qmp_socket;     // QEMU's QMP server (none when empty)
 };
 

@@ -173,7 +173,7 @@ vm-instance partition). `pvm start NAME` boots it.
                     initrd_debug (pvmfw keeps the whole command line, and
                     the VM gets debug-mode DICE secrets); needs an initrd
   --pin-software    refuse any change of the payload's code after the first
-                    boot: every start hands pvmfw /chosen/pvm,pin-software,
+                    boot: every start hands pvmfw /avf/untrusted/pvm,pin-software,
                     which it seals into the instance at first boot
   --sign-key KEY.pem sign a copy of the kernel (and initrd) as `pvm run
                     --sign-key` does: an AVB hash footer over "boot", the

@@ -30,7 +30,7 @@ struct CreateArgs {
   uint64_t mem_mib = 1024;
   uint32_t cpus = 1;
   bool debug = false;                   // sign the initrd as initrd_debug (needs an initrd)
-  bool pin_software = false;            // /chosen/pvm,pin-software at every start
+  bool pin_software = false;            // /avf/untrusted/pvm,pin-software at every start
   std::optional<std::string> sign_key;  // sign a copy with this private key (PEM)
   std::optional<std::string> key;       // the payload is signed: check it with this AVB key blob
   bool help = false;

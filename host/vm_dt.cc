@@ -212,7 +212,6 @@ void write_tree(Writer& w, const VmDtConfig& config) {
     w.prop_u64("linux,initrd-end", config.initrd->end);
   }
   if (config.test_hook) w.prop_string("pvmfw,test-hook", *config.test_hook);
-  if (config.pin_software) w.prop_empty("pvm,pin-software");
   w.end();
 
   // Linux bindings/virtio/mmio.yaml, as QEMU writes these nodes (fdt_add_
@@ -237,11 +236,13 @@ void write_tree(Writer& w, const VmDtConfig& config) {
     w.end();
   }
 
-  // AVF: the instance the VM is (pvmfw derives the instance's salt from it).
-  if (!config.instance_id.empty()) {
+  // AVF: the instance the VM is (pvmfw derives the instance's salt from it),
+  // and its policy.
+  if (!config.instance_id.empty() || config.pin_software) {
     w.begin("avf");
     w.begin("untrusted");
-    w.prop_bytes("instance-id", config.instance_id);
+    if (!config.instance_id.empty()) w.prop_bytes("instance-id", config.instance_id);
+    if (config.pin_software) w.prop_empty("pvm,pin-software");
     w.end();
     w.end();
   }

@@ -67,11 +67,12 @@ struct VmDtConfig {
   std::optional<std::string> test_hook;
   // /avf/untrusted/instance-id (host/instance.h); omitted when empty.
   std::vector<uint8_t> instance_id;
-  // /chosen/pvm,pin-software (empty property): the VM was created with
-  // `pvm create --pin-software`; pvmfw seals it into the instance entry at
-  // first boot and then refuses any code change. pvmfw's validation
-  // ignores /chosen properties it does not know (fdt/validate.cc
-  // read_chosen), so firmware that predates the rule boots such a tree.
+  // /avf/untrusted/pvm,pin-software (empty property): the VM was created
+  // with `pvm create --pin-software`; pvmfw seals it into the instance entry
+  // at first boot and then refuses any code change. /avf/untrusted, not
+  // /chosen: pvmfw's validation keeps /avf/untrusted properties as opaque
+  // values it can read (fdt/validate.cc read_avf) and drops /chosen
+  // properties it does not know (read_chosen).
   bool pin_software = false;
   // virtio-mmio transports with a device behind them, as QEMU virt places
   // them (virtio_mmio_slot()): "virtio,mmio" nodes, one 0x200 register

@@ -19,6 +19,8 @@ const std::vector<std::string> kBoot = {
     "pvmfw: device tree at 0x40000000 (3000 bytes) validated: RAM ...",
     "pvmfw: protected VM (pKVM): memory isolated, no MMIO guard offered",
     "pvmfw: payload verified: SHA256_RSA4096, rollback index 0, hashing: armv8",
+    "pvmfw: instance disk at 0xa003e00: new instance, entry recorded",
+    "pvmfw: instance disk at 0xa003e00: twice",
     "pvmfw: DICE: VM layer derived, handover 700 bytes at 0x403ff000",
     "pvmfw: device tree rebuilt from the template: 2000 bytes at 0x40000000",
     "pvmfw: Starting payload...",
@@ -32,11 +34,12 @@ TEST(StageWatcher, EachStageOnceThenTheGoal) {
   for (const std::string& line : kBoot) {
     if (auto stage = watcher.on_line(line)) stages.push_back(*stage);
   }
-  EXPECT_EQ(stages, (std::vector<std::string>{
-                        "hypervisor up", "pvmfw.img verified", "pvmfw's DICE inputs derived",
-                        "pvmfw entered at EL1", "VM device tree validated",
-                        "pvmfw running protected", "payload verified", "DICE derived",
-                        "device tree rebuilt", "kernel entered", "goal reached"}));
+  EXPECT_EQ(stages,
+            (std::vector<std::string>{
+                "hypervisor up", "pvmfw.img verified", "pvmfw's DICE inputs derived",
+                "pvmfw entered at EL1", "VM device tree validated", "pvmfw running protected",
+                "payload verified", "instance disk: new instance, entry recorded", "DICE derived",
+                "device tree rebuilt", "kernel entered", "goal reached"}));
   EXPECT_EQ(watcher.last(), "goal reached");
   // Nothing twice.
   EXPECT_FALSE(watcher.on_line("hyp: up at EL2 again").has_value());

@@ -258,7 +258,7 @@ TEST_F(CmdVm, StartBootsThroughTheHypervisorWithTheDisk) {
       std::vector<uint8_t>(static_cast<const uint8_t*>(id), static_cast<const uint8_t*>(id) + len),
       file_bytes(vm("web") / kVmInstanceIdFile));
   EXPECT_GE(fdt_path_offset(fdt, "/virtio_mmio@a003e00"), 0);
-  EXPECT_NE(fdt_getprop(fdt, fdt_path_offset(fdt, "/chosen"), "pvm,pin-software", &len), nullptr);
+  EXPECT_NE(fdt_getprop(fdt, fdt_path_offset(fdt, "/avf/untrusted"), "pvm,pin-software", &len), nullptr);
   // Gone with QEMU: the pid file, the socket, the lock.
   EXPECT_FALSE(fs::exists(vm("web") / kVmPidFile));
   EXPECT_FALSE(fs::exists(vm("web") / kVmQmpFile));

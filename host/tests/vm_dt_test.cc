@@ -173,12 +173,18 @@ TEST(VmDt, InstanceId) {
   EXPECT_EQ(*id, std::string(64, '\x5c'));
 }
 
-// `pvm create --pin-software`: an empty /chosen property pvmfw reads.
+// `pvm create --pin-software`: an empty /avf/untrusted property pvmfw reads,
+// with or without an instance id beside it.
 TEST(VmDt, PinSoftware) {
   VmDtConfig config = typical_config();
-  EXPECT_FALSE(make_tree(config).raw("/chosen", "pvm,pin-software").has_value());
+  EXPECT_LT(make_tree(config).node("/avf"), 0);
   config.pin_software = true;
-  EXPECT_EQ(make_tree(config).raw("/chosen", "pvm,pin-software"), std::string());
+  EXPECT_EQ(make_tree(config).raw("/avf/untrusted", "pvm,pin-software"), std::string());
+  config.instance_id.assign(64, 1);
+  Tree t = make_tree(config);
+  EXPECT_EQ(t.raw("/avf/untrusted", "pvm,pin-software"), std::string());
+  EXPECT_EQ(t.raw("/avf/untrusted", "instance-id"), std::string(64, '\x01'));
+  EXPECT_FALSE(t.raw("/chosen", "pvm,pin-software").has_value());
 }
 
 // QEMU virt fills its virtio-mmio transports from the top: the first device
