@@ -131,9 +131,11 @@ void load(std::string_view name, const std::optional<launch::fw_cfg::File>& f, u
 // The machine's RAM, from the tree QEMU leaves at the start of RAM under -bios
 // (the platform's own description, as a bootloader trusts its board's tree;
 // virt has no fw_cfg RAM-size item). 0 when it is not there or says nothing.
+constinit uint64_t g_qemu_dtb_size = 0;  // what machine_ram_size() found (wiped later)
 uint64_t machine_ram_size() {
   const void* fdt = reinterpret_cast<const void*>(uintptr_t{QEMU_DTB_BASE});
   if (fdt_check_header(fdt) != 0 || fdt_totalsize(fdt) > QEMU_DTB_MAX_SIZE) return 0;
+  g_qemu_dtb_size = fdt_totalsize(fdt);
   const int node = fdt_node_offset_by_prop_value(fdt, -1, "device_type", "memory", 7);
   if (node < 0) return 0;
   int len = 0;
@@ -308,8 +310,8 @@ extern "C" [[noreturn]] void hyp_main() {
   // loads below are DMA.
   const uint64_t t_load = counter();
   const uint64_t ram = header->ram_size;
-  std::memset(reinterpret_cast<void*>(uintptr_t{QEMU_DTB_BASE}), 0, QEMU_DTB_MAX_SIZE);
-  clean_to_poc(QEMU_DTB_BASE, QEMU_DTB_MAX_SIZE);
+  std::memset(reinterpret_cast<void*>(uintptr_t{QEMU_DTB_BASE}), 0, g_qemu_dtb_size);
+  clean_to_poc(QEMU_DTB_BASE, g_qemu_dtb_size);
   load(launch::kFileDt, files->dt, pa_of(header->dt_ipa));
   load(launch::kFilePayload, files->payload, pa_of(header->payload_ipa));
   if (files->initrd) load(launch::kFileInitrd, files->initrd, pa_of(header->initrd_ipa));
