@@ -18,6 +18,7 @@ Checks, each on fresh VMs in a fresh state folder:
     (lower rollback index): ROLLBACK;
   - the payload authority changed (a pvmfw trusting another key, the payload
     signed with it): INSTANCE_IMAGE_MISMATCH: authority;
+  - another mode (the initrd signed as initrd_debug): INSTANCE_IMAGE_MISMATCH: mode;
   - a VM created with --pin-software: a code change is refused
     (INSTANCE_IMAGE_MISMATCH: pinned software changed);
   - the disk: the current slot tampered (refused), the two slots swapped
@@ -55,20 +56,23 @@ class Ctx:
         return subprocess.run([self.a.pvm, *words], capture_output=True, text=True,
                               env=env or self.env, timeout=timeout)
 
-    def payload(self, name, tail=b"", rollback=0, key=None):
-        """hello.bin (plus `tail`, another code hash), signed."""
+    def payload(self, name, tail=b"", rollback=0, key=None, initrd=None):
+        """hello.bin (plus `tail`, another code hash), signed; `initrd`:
+        (partition, file) hashed along."""
         raw = os.path.join(self.tmp, name + ".raw")
         open(raw, "wb").write(open(self.a.hello, "rb").read() + tail)
         out = os.path.join(self.tmp, name + ".signed")
+        extra = ["--hash-image", f"{initrd[0]}={initrd[1]}"] if initrd else []
         r = self.pvm("sign", "--key", key or self.a.key, "--algorithm", "SHA256_RSA4096",
                      "--partition", "boot", "--image", raw, "--output", out,
-                     "--rollback-index", str(rollback))
+                     "--rollback-index", str(rollback), *extra)
         if r.returncode != 0:
             raise RuntimeError(r.stdout + r.stderr)
         return out
 
     def create(self, name, payload, *extra):
-        r = self.pvm("create", name, "--kernel", payload, "--no-initrd", "--key",
+        initrd = [] if "--initrd" in extra else ["--no-initrd"]
+        r = self.pvm("create", name, "--kernel", payload, *initrd, "--key",
                      self.avbpubkey(), "--mem", "64", *extra)
         if r.returncode != 0:
             raise RuntimeError(f"pvm create {name}: {r.stdout}{r.stderr}")
@@ -165,6 +169,16 @@ def main() -> int:
         ctx.replace_payload("beta", other)
         env = dict(ctx.env, PVM_PVMFW_IMG=a.otherkey_img)
         refused(ctx, "beta", "INSTANCE_IMAGE_MISMATCH: authority", "another key", env=env)
+
+        # Another mode: the same payload and initrd, the initrd now signed as
+        # initrd_debug (a debuggable boot of a normal instance).
+        initrd = os.path.join(tmp, "initrd")
+        open(initrd, "wb").write(b"initrd" * 100)
+        normal = ctx.payload("normal", initrd=("initrd_normal", initrd))
+        ctx.create("delta", normal, "--initrd", initrd)
+        booted(ctx, "delta", "normal-mode first boot")
+        ctx.replace_payload("delta", ctx.payload("debug", initrd=("initrd_debug", initrd)))
+        refused(ctx, "delta", "INSTANCE_IMAGE_MISMATCH: mode", "another mode")
 
         # Pinned software.
         ctx.create("pinned", base, "--pin-software")
