@@ -5,10 +5,11 @@ which prints the VM's DICE handover) in the protected VM.
 
 usage: instance_rules.py --pvm PVM --hyp HYP.bin --img PVMFW.img
                          --otherkey-img PVMFW-OTHERKEY.img --hello HELLO.bin
-                         --key KEY.pem --other-key OTHER.pem
+                         --key KEY.pem --other-key OTHER.pem --platform-key PLATFORM.avbpubkey
 
 Checks, each on fresh VMs in a fresh state folder:
-  - create, start, start again: the same CDIs; "new instance", then "same
+  - create, start, start again: the same CDIs, and the chain `pvm dice
+    expect --pvmfw-img` predicts for the VM's instance id; "new instance", then "same
     software"; the first boot's tree has /chosen/avf,new-instance (pvmfw says
     it recorded the entry); exactly the two bounce pages were shared and none
     is left at the power-off;
@@ -26,6 +27,7 @@ Checks, each on fresh VMs in a fresh state folder:
     before).
 """
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -127,7 +129,8 @@ def refused(ctx, name, reason, label, env=None):
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    for a in ["--pvm", "--hyp", "--img", "--otherkey-img", "--hello", "--key", "--other-key"]:
+    for a in ["--pvm", "--hyp", "--img", "--otherkey-img", "--hello", "--key", "--other-key",
+              "--platform-key"]:
         ap.add_argument(a, required=True)
     a = ap.parse_args()
     if not ref.HAVE_CRYPTO:
@@ -148,6 +151,24 @@ def main() -> int:
         out2, h2 = booted(ctx, "alpha", "second boot")
         check("same software as recorded" in out2, "second boot: not the same software")
         check(h1 and h2 and h1[1] == h2[1] and h1[2] == h2[2], "two boots: other CDIs")
+        # The chain the VM got is the one `pvm dice expect` predicts for this
+        # VM (its instance id, this machine's device secret, pvmfw.img).
+        listing = json.loads(ctx.pvm("list", "--json").stdout)
+        vm = [v for v in (listing if isinstance(listing, list) else listing.get("vms", []))
+              if v.get("name") == "alpha"]
+        check(len(vm) == 1, f"pvm list --json does not show alpha: {listing}")
+        if vm and h1:
+            r = ctx.pvm("dice", "expect", "--kernel", os.path.join(ctx.folder("alpha"), "kernel.img"),
+                        "--key", ctx.avbpubkey(), "--instance-id", vm[0]["instance_id"],
+                        "--pvmfw-img", a.img, "--platform-key", a.platform_key, "--json")
+            check(r.returncode == 0, f"pvm dice expect: {r.stdout}{r.stderr}")
+            if r.returncode == 0:
+                e = json.loads(r.stdout)
+                _, certs = ref.verify_chain(h1[3])
+                check(certs[-1][1].hex() == e.get("vm_public_key"),
+                      "the VM's key is not the one `pvm dice expect` predicts")
+                check(certs[0][1].hex() == e["pvmfw"]["public_key"],
+                      "pvmfw's key is not the one `pvm dice expect` predicts")
 
         # Two VMs.
         ctx.create("beta", base)
