@@ -130,16 +130,19 @@ std::string refusal_hint(const BootRefusal& refusal, const VmHintContext& vm) {
     if (names(refusal.reason, "INSTANCE_IMAGE_MISMATCH")) {
       return "the payload is not the one this instance first booted (another key, mode or, "
              "pinned, code); " +
-             recreate + " for a new instance, or sign with " + vm.key;
+             recreate + " for a new instance, or sign with " + vm.key + " again (pvm update " +
+             vm.name + " ...)";
     }
     if (names(refusal.reason, "ROLLBACK") || names(refusal.reason, "ROLLBACK_INDEX")) {
       return "the payload's rollback index is below the one this instance has seen; sign it "
-             "with a rollback index at least that high (pvm sign --rollback-index N)";
+             "with a rollback index at least that high (pvm sign --rollback-index N), then "
+             "pvm update " +
+             vm.name + " --kernel IMG";
     }
     if (names(refusal.reason, "IMAGE_DIGEST_MISMATCH") || names(refusal.reason, "HASH_MISMATCH") ||
         names(refusal.reason, "SIGNATURE_MISMATCH") || names(refusal.reason, "INVALID_FOOTER")) {
       return "the VM's payload (vms/" + vm.name + "/kernel.img, initrd.img) changed since " +
-             "create; " + recreate;
+             "create or update; pvm update " + vm.name + " ..., or " + recreate;
     }
     if (names(refusal.reason, "NO_GPT") || names(refusal.reason, "INSTANCE_IMAGE_CORRUPT") ||
         names(refusal.reason, "INSTANCE_IMAGE_INVALID") ||

@@ -1,4 +1,4 @@
-// `pvm create`, `start`, `stop`, `list`, `delete` (see cmd_vm.h).
+// `pvm create`, `update`, `start`, `stop`, `list`, `delete` (see cmd_vm.h).
 #include "cmd_vm.h"
 
 #include <fcntl.h>  // AT_FDCWD
@@ -160,11 +160,21 @@ CliResult<void> stage_payload(const CreateArgs& args, const fs::path& staging, V
   return {};
 }
 
+// How check_payload judges a staged payload: for `pvm create`, or for
+// `pvm update` (whose refusals say "not updated").
+struct PayloadCheck {
+  std::string_view done = "created";
+  // The mode is the signed payload's (--key): record it rather than refuse a
+  // payload whose initrd descriptor disagrees with args.debug. pvmfw, not
+  // pvm, refuses a mode change of an instance (INSTANCE_IMAGE_MISMATCH).
+  bool mode_from_payload = false;
+};
+
 // pvmfw's own verification of the staged payload against the staged key,
-// and the layout `pvm start` will ask for; fills the record's algorithm and
-// rollback index.
+// and the layout `pvm start` will ask for; fills the record's algorithm,
+// rollback index (and, with check.mode_from_payload, debug flag).
 CliResult<void> check_payload(const Io& io, const CreateArgs& args, const fs::path& staging,
-                              VmRecord& record) {
+                              VmRecord& record, const PayloadCheck& check = {}) {
   PayloadFiles files{.key = (staging / kVmKeyFile).string(),
                      .kernel = (staging / kVmKernelFile).string(),
                      .initrd = std::nullopt,
@@ -173,16 +183,19 @@ CliResult<void> check_payload(const Io& io, const CreateArgs& args, const fs::pa
   auto verified = verify_payload_files(io, files, kMaxPartitionSize, 0, /*json=*/false);
   if (!verified) {
     if (verified.error().message.empty()) {
-      return failure(args.name + ": payload refused (as pvmfw would refuse it); not created");
+      return failure(args.name + ": payload refused (as pvmfw would refuse it); not " +
+                     std::string(check.done));
     }
     return std::unexpected(verified.error());
   }
-  if (verified->payload.debug_initrd != args.debug) {
+  if (check.mode_from_payload) {
+    record.debug = verified->payload.debug_initrd;
+  } else if (verified->payload.debug_initrd != args.debug) {
     return failure(args.name +
                    (args.debug ? ": --debug, but the initrd is signed as initrd_normal"
                                : ": the initrd is signed as initrd_debug (a debuggable "
                                  "payload): pass --debug") +
-                   "; not created");
+                   "; not " + std::string(check.done));
   }
   record.algorithm = verify::to_string(verified->payload.algorithm);
   record.rollback_index = verified->payload.rollback_index;
@@ -266,6 +279,189 @@ std::string payload_summary(const VmRecord& r) {
     out += r.initrd_source == "demo" ? " + demo initrd" : " + " + file_name(r.initrd_source);
   }
   if (r.debug) out += " (debug)";
+  return out;
+}
+
+// ---- update --------------------------------------------------------------------------
+
+std::string running_message(std::string_view name, const fs::path& dir) {
+  return std::string(name) + ": running" + pid_note(vm_run_state(dir)) + "; pvm stop " +
+         std::string(name) + " first";
+}
+
+// What `pvm update` did, for its report.
+struct Update {
+  VmRecord before, after;
+  bool restaged = false;  // the payload files were replaced
+  bool rekeyed = false;   // key.avbpubkey holds another key than before
+};
+
+// The options `pvm create` would have been given for this update: the
+// update's own, and for each one left out what the VM has.
+CliResult<CreateArgs> create_args_for(const UpdateArgs& args, const VmRecord& r,
+                                      const fs::path& dir) {
+  CreateArgs c;
+  c.name = r.name;
+  c.kernel = args.kernel ? *args.kernel : r.kernel_source;
+  if (args.initrd) {
+    c.initrd = args.initrd;
+  } else if (!args.no_initrd && r.has_initrd) {
+    c.initrd = (dir / kVmInitrdFile).string();
+  } else {
+    c.no_initrd = true;
+  }
+  c.cmdline = args.cmdline ? *args.cmdline : r.cmdline;
+  c.mem_mib = r.mem_mib;
+  c.cpus = r.cpus;
+  c.debug = r.debug;
+  c.pin_software = r.pin_software;
+  if (args.sign_key) {
+    c.sign_key = args.sign_key;
+  } else if (args.key) {
+    c.key = args.key;
+  } else if (r.signing == "sign-key") {
+    c.sign_key = r.key_source;
+  } else {
+    c.key = (dir / kVmKeyFile).string();  // the key the VM was checked against
+  }
+  // As `pvm create --debug --no-initrd` is refused: pvmfw knows a debuggable
+  // payload by its initrd_debug descriptor.
+  if (c.sign_key && c.debug && c.no_initrd) {
+    return usage_failure(r.name +
+                         " was created with --debug: pvm signs its initrd as "
+                         "initrd_debug, so it needs one (--initrd F)");
+  }
+  return c;
+}
+
+bool same_bytes(const fs::path& a, const fs::path& b) {
+  auto x = read_file(a, kMaxPartitionSize);
+  auto y = read_file(b, kMaxPartitionSize);
+  return x && y && *x == *y;
+}
+
+// Into the VM's folder, one rename(2) a file, the record last: a crash
+// before the record is in place leaves the new payload with the old record
+// (`pvm update` again puts them back in step); the instance id and disk are
+// never touched.
+CliResult<void> move_into(const fs::path& staging, const fs::path& dir, bool has_initrd,
+                          bool restaged) {
+  std::vector<std::string_view> files;
+  if (restaged) files = {kVmKernelFile, kVmKeyFile};
+  if (restaged && has_initrd) files.push_back(kVmInitrdFile);
+  for (std::string_view f : files) {
+    if (::rename((staging / f).c_str(), (dir / f).c_str()) != 0) {
+      return failure((dir / f).string() + ": " + std::strerror(errno));
+    }
+  }
+  std::error_code ec;
+  if (restaged && !has_initrd) fs::remove(dir / kVmInitrdFile, ec);
+  if (ec) return failure((dir / kVmInitrdFile).string() + ": " + ec.message());
+  if (::rename((staging / kVmRecordFile).c_str(), (dir / kVmRecordFile).c_str()) != 0) {
+    return failure((dir / kVmRecordFile).string() + ": " + std::strerror(errno));
+  }
+  return {};
+}
+
+CliResult<Update> update_vm(const Io& io, const UpdateArgs& args, const fs::path& dir) {
+  // Held to the end: no `pvm start` (nor delete) meanwhile.
+  auto lock = VmLock::take(dir);
+  if (!lock) {
+    if (lock.error() == VmLock::Error::kHeld) return failure(running_message(args.name, dir));
+    return failure((dir / kVmLockFile).string() + ": " + std::strerror(errno));
+  }
+  auto before = load_record(args.name);
+  if (!before) return usage_failure(before.error());
+  Update update{
+      .before = *before, .after = *before, .restaged = args.restages_payload(), .rekeyed = false};
+  VmRecord& after = update.after;
+  if (args.cmdline) after.cmdline = *args.cmdline;
+  auto staging = Staging::make(args.name);
+  if (!staging) return std::unexpected(staging.error());
+  if (update.restaged) {
+    auto create = create_args_for(args, *before, dir);
+    if (!create) return std::unexpected(create.error());
+    // The payload's fields as create starts them: stage_payload and
+    // check_payload fill them in.
+    after.kernel_source.clear();
+    after.initrd_source.clear();
+    after.has_initrd = false;
+    after.signing.clear();
+    after.key_source.clear();
+    after.algorithm.clear();
+    after.rollback_index = 0;
+    if (auto staged = stage_payload(*create, staging->path(), after); !staged) {
+      return std::unexpected(staged.error());
+    }
+    // What was kept is described as before, not as the VM folder's copy.
+    if (!args.initrd && after.has_initrd) after.initrd_source = before->initrd_source;
+    if (!args.key && !args.sign_key) after.key_source = before->key_source;
+    const PayloadCheck check{.done = "updated", .mode_from_payload = create->key.has_value()};
+    if (auto checked = check_payload(io, *create, staging->path(), after, check); !checked) {
+      if (!args.key && !args.sign_key && create->key && checked.error().status == kExitFailed) {
+        checked.error().message +=
+            " (" + args.name + "'s payload must verify with its recorded key, " +
+            before->key_source + "; to re-key the VM, pass the new key explicitly: --key " +
+            "NEW.avbpubkey)";
+      }
+      return std::unexpected(checked.error());
+    }
+    update.rekeyed = !same_bytes(staging->path() / kVmKeyFile, dir / kVmKeyFile);
+  }
+  if (auto written = write_record(after, staging->path()); !written) {
+    return std::unexpected(written.error());
+  }
+  if (auto moved = move_into(staging->path(), dir, after.has_initrd, update.restaged); !moved) {
+    return std::unexpected(moved.error());
+  }
+  return update;
+}
+
+std::string quoted(const std::string& text) { return "\"" + text + "\""; }
+
+// What changed, as `pvm update` prints it.
+std::vector<std::string> update_lines(const Update& u) {
+  const VmRecord& a = u.before;
+  const VmRecord& b = u.after;
+  std::vector<std::string> out;
+  out.push_back("pvm: updated " + b.name + " in " + vm_dir(b.name).string());
+  if (u.restaged) {
+    out.push_back("pvm:   payload " + payload_summary(a) + " -> " + payload_summary(b) + ", " +
+                  (b.signing == "sign-key" ? "signed with " : "checked against ") + b.key_source +
+                  " (" + b.algorithm + ")");
+    std::string rollback = "pvm:   rollback index " + std::to_string(a.rollback_index) + " -> " +
+                           std::to_string(b.rollback_index);
+    if (b.rollback_index < a.rollback_index) {
+      rollback += " (lower: pvmfw refuses it with ROLLBACK once the VM has booted " +
+                  std::to_string(a.rollback_index) + ")";
+    }
+    out.push_back(rollback);
+    if (u.rekeyed) {
+      out.push_back("pvm:   re-keyed: " + a.key_source + " -> " + b.key_source +
+                    "; pvmfw refuses this VM with INSTANCE_IMAGE_MISMATCH (its instance "
+                    "belongs to the old key): pvm delete and create it for a new instance");
+    }
+    if (a.debug != b.debug) {
+      out.push_back(std::string("pvm:   mode ") + (a.debug ? "debug" : "normal") + " -> " +
+                    (b.debug ? "debug" : "normal") +
+                    "; pvmfw refuses this VM with INSTANCE_IMAGE_MISMATCH: mode once it has "
+                    "booted in the old mode");
+    }
+    if (b.pin_software) {
+      out.push_back(
+          "pvm:   software pinned (--pin-software): pvmfw refuses any code change with "
+          "INSTANCE_IMAGE_MISMATCH: pinned software changed");
+    }
+  } else {
+    out.push_back("pvm:   payload unchanged: " + payload_summary(b) + " (rollback index " +
+                  std::to_string(b.rollback_index) + ")");
+  }
+  if (a.cmdline != b.cmdline) {
+    out.push_back("pvm:   cmdline " + quoted(a.cmdline) + " -> " + quoted(b.cmdline));
+  }
+  out.push_back("pvm: takes effect at the next `pvm start " + b.name +
+                "` (instance id and disk unchanged: pvmfw decides there whether the update "
+                "is allowed)");
   return out;
 }
 
@@ -481,6 +677,18 @@ int cmd_create(const Io& io, std::span<const std::string_view> words) {
          (r.cpus == 1 ? "" : "s") + (r.pin_software ? ", software pinned" : "") +
          ", new instance id, instance disk " + std::to_string(kInstanceDiskBytes >> 20) + " MiB");
   io.say("pvm: boot it with `pvm start " + r.name + "`");
+  return kExitOk;
+}
+
+int cmd_update(const Io& io, std::span<const std::string_view> words) {
+  auto args = parse_update_args(words);
+  if (!args) return io.usage_error("update", to_string(args.error()));
+  if (args->help) return io.help(update_usage());
+  auto dir = existing_vm(args->name);
+  if (!dir) return io.report("update", dir.error());
+  auto update = update_vm(io, *args, *dir);
+  if (!update) return io.report("update", update.error());
+  for (const std::string& line : update_lines(*update)) io.say(line);
   return kExitOk;
 }
 

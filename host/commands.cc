@@ -22,6 +22,8 @@ constexpr Command kCommands[] = {
     {"run", cmd_run, "boot pvmfw + a kernel under QEMU and check the console", run_usage},
     {"create", cmd_create, "make a protected VM: signed payload, instance id and disk",
      create_usage},
+    {"update", cmd_update, "replace a stopped VM's payload (pvmfw judges it at the next start)",
+     update_usage},
     {"start", cmd_start, "boot a VM made by `pvm create`, stage by stage", start_usage},
     {"stop", cmd_stop, "stop a running VM (from another terminal)", stop_usage},
     {"list", cmd_list, "the VMs and their state (--json)", list_usage},

@@ -62,6 +62,24 @@ const std::vector<OptionSpec<CreateArgs>>& create_options() {
   return table;
 }
 
+const std::vector<OptionSpec<UpdateArgs>>& update_options() {
+  using A = UpdateArgs;
+  static const std::vector<OptionSpec<A>> table = {
+      {"--kernel", true, store<A>(&A::kernel)},
+      {"--initrd", true, store<A>(&A::initrd)},
+      {"--no-initrd", false, set_flag<A>(&A::no_initrd)},
+      {"--cmdline", true,
+       [](A& a, std::string_view v) -> std::expected<void, ArgError> {
+         if (!valid_record_value(v)) return arg_error(ArgErrc::kBadValue, "--cmdline");
+         a.cmdline = v;
+         return {};
+       }},
+      {"--sign-key", true, store<A>(&A::sign_key)},
+      {"--key", true, store<A>(&A::key)},
+  };
+  return table;
+}
+
 const std::vector<OptionSpec<StartArgs>>& start_options() {
   using A = StartArgs;
   static const std::vector<OptionSpec<A>> table = {
@@ -117,6 +135,22 @@ std::expected<CreateArgs, ArgError> parse_create_args(std::span<const std::strin
   }
   // pvmfw knows a debuggable payload by its initrd_debug descriptor.
   if (out.debug && out.no_initrd) return arg_error(ArgErrc::kConflict, "--debug (needs an initrd)");
+  return out;
+}
+
+std::expected<UpdateArgs, ArgError> parse_update_args(std::span<const std::string_view> words) {
+  UpdateArgs out;
+  if (auto parsed = parse_args<UpdateArgs>(words, update_options(), out, name_word<UpdateArgs>());
+      !parsed) {
+    return std::unexpected(parsed.error());
+  }
+  if (auto named = need_name(out); !named) return std::unexpected(named.error());
+  if (out.no_initrd && out.initrd) return arg_error(ArgErrc::kConflict, "--no-initrd");
+  if (out.sign_key && out.key) return arg_error(ArgErrc::kConflict, "--key (with --sign-key)");
+  if (!out.help && !out.restages_payload() && !out.cmdline) {
+    return arg_error(ArgErrc::kRequired,
+                     "one of --kernel, --initrd, --no-initrd, --sign-key, --key, --cmdline");
+  }
   return out;
 }
 
@@ -183,6 +217,51 @@ vm-instance partition). `pvm start NAME` boots it.
                     a refusal names the reason (e.g. PUBLIC_KEY_REJECTED)
 
 Exit status: 0 created; 1 refused (payload, existing VM, a write); 2 usage.
+)";
+}
+
+std::string_view update_usage() {
+  return R"(usage: pvm update NAME [--kernel IMG] [--initrd F | --no-initrd]
+                   [--sign-key KEY.pem | --key KEY.avbpubkey] [--cmdline S]
+
+Replaces the payload of the VM NAME (not running) in its folder
+(kernel.img, initrd.img, key.avbpubkey) and its record (vm.conf) as `pvm
+create` would have made them with these options: with --sign-key a copy
+signed now (the initrd as initrd_debug for a VM created with --debug), with
+--key the given partition checked now with pvmfw's own verify code; a
+refusal is named (e.g. error: PUBLIC_KEY_REJECTED) and nothing changes.
+An option left out keeps what the VM has: the kernel recorded (read again
+from its path, and signed again as recorded), the VM's initrd, its key and
+way of signing, its command line. With --cmdline alone, only the command
+line changes. Prints the old and new payload and rollback index.
+
+The instance id and the instance disk are never touched: the update takes
+effect at the next `pvm start NAME`, where pvmfw decides whether it is
+allowed. It boots (and pvmfw writes it forward) with the same key and mode
+and a rollback index not lower than the highest seen; it is refused with
+INSTANCE_IMAGE_MISMATCH for another key or mode or, on a VM created with
+--pin-software, any code change, and with ROLLBACK for a lower index.
+
+  --kernel IMG      the new kernel: raw with --sign-key (or a VM pvm signs),
+                    a signed "boot" partition with --key (or a VM created
+                    with --key)
+  --initrd F        the new initrd
+  --no-initrd       boot without an initrd from now on
+  --sign-key KEY.pem sign a copy with this key, as `pvm create --sign-key`
+  --key KEY.avbpubkey check the signed kernel (and initrd) against this key,
+                    as `pvm create --key`; without --key or --sign-key the
+                    payload must verify with the VM's recorded key
+                    (key.avbpubkey), so a payload signed by another key is
+                    refused unless that key is given explicitly. Given a
+                    key other than the recorded one (with either option),
+                    the VM is re-keyed: the new key is recorded, and pvmfw
+                    refuses the VM at the next start with
+                    INSTANCE_IMAGE_MISMATCH (its instance belongs to the old
+                    key; re-create the VM for a new instance)
+  --cmdline S       the kernel command line
+
+Exit status: 0 updated; 1 refused (payload, running VM, a write); 2 usage,
+no such VM.
 )";
 }
 

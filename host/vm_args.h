@@ -1,5 +1,6 @@
 // Command-line options of the VM lifecycle commands: `pvm create`, `pvm
-// start`, `pvm stop`, `pvm list`, `pvm delete` (cmd_vm.h says what they do).
+// update`, `pvm start`, `pvm stop`, `pvm list`, `pvm delete` (cmd_vm.h says
+// what they do).
 //
 // Callers may rely on: parsing is pure (no file system, no environment);
 // "--opt VALUE" and "--opt=VALUE" are the same; the VM's name is the one word
@@ -36,6 +37,21 @@ struct CreateArgs {
   bool help = false;
 };
 
+// `pvm update NAME`: each option absent keeps what the VM has (vm.conf).
+struct UpdateArgs {
+  std::string name;
+  std::optional<std::string> kernel;  // default: the recorded kernel, read again
+  std::optional<std::string> initrd;  // default: the VM's initrd.img, kept (if any)
+  bool no_initrd = false;
+  std::optional<std::string> sign_key;  // as create's; default: the VM's recorded key
+  std::optional<std::string> key;       // as create's; default: the VM's recorded key
+  std::optional<std::string> cmdline;   // default: as recorded
+  bool help = false;
+
+  // Whether the payload is staged again (any option but --cmdline).
+  bool restages_payload() const { return kernel || initrd || no_initrd || sign_key || key; }
+};
+
 struct StartArgs {
   std::string name;
   uint32_t timeout_s = 120;
@@ -64,6 +80,9 @@ struct ListArgs {
 // Each takes the words after the command's name.
 [[nodiscard]] std::expected<CreateArgs, ArgError> parse_create_args(
     std::span<const std::string_view> words);
+// At least one option besides NAME (else kRequired), none conflicting.
+[[nodiscard]] std::expected<UpdateArgs, ArgError> parse_update_args(
+    std::span<const std::string_view> words);
 [[nodiscard]] std::expected<StartArgs, ArgError> parse_start_args(
     std::span<const std::string_view> words);
 [[nodiscard]] std::expected<NameArgs, ArgError> parse_name_args(
@@ -73,6 +92,7 @@ struct ListArgs {
 
 // What `pvm help COMMAND` prints.
 std::string_view create_usage();
+std::string_view update_usage();
 std::string_view start_usage();
 std::string_view stop_usage();
 std::string_view list_usage();

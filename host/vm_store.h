@@ -48,7 +48,8 @@ inline constexpr std::string_view kVmStopFile = "stop-requested";
 std::filesystem::path vms_dir();
 std::filesystem::path vm_dir(std::string_view name);
 
-// Everything `pvm create` was told and decided, kept in vm.conf.
+// Everything `pvm create` was told and decided (the payload fields and
+// cmdline as the last `pvm update` left them), kept in vm.conf.
 struct VmRecord {
   std::string name;
   std::string created;        // UTC, "2025-01-31T12:00:00Z"

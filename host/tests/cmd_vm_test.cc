@@ -424,8 +424,260 @@ TEST_F(CmdVm, StopQuitsQemuOverQmp) {
   }
 }
 
+// ---- pvm update ----------------------------------------------------------------------
+
+class CmdVmUpdate : public CmdVm {
+ protected:
+  // `raw` signed as a "boot" partition by `pem`, with `rollback` and, when
+  // given, an initrd descriptor "PARTITION=FILE"; as a build system signs it.
+  std::string presigned(const std::string& name, const std::string& raw, const std::string& pem,
+                        int rollback = 0, std::optional<std::string> initrd = std::nullopt) {
+    const std::string out = dir_ / name;
+    std::vector<std::string> words = {
+        "--key",       pem,    "--algorithm",      "SHA256_RSA4096",
+        "--partition", "boot", "--image",          raw,
+        "--output",    out,    "--rollback-index", std::to_string(rollback)};
+    if (initrd) words.insert(words.end(), {"--hash-image", *initrd});
+    auto signed_ = call(cmd_sign, words);
+    EXPECT_EQ(signed_.status, kExitOk) << signed_.err;
+    return out;
+  }
+  Outcome update(const std::string& name, std::vector<std::string> more) {
+    more.insert(more.begin(), name);
+    return call(cmd_update, more);
+  }
+  // Every file of the VM's folder, by name.
+  std::vector<std::pair<std::string, std::vector<uint8_t>>> snapshot(const std::string& name) {
+    std::vector<std::pair<std::string, std::vector<uint8_t>>> out;
+    for (const auto& e : fs::directory_iterator(vm(name))) {
+      const std::string f = e.path().filename().string();
+      if (f == kVmLockFile) continue;  // made by the first lock taken (an update's too)
+      out.emplace_back(f, file_bytes(e.path()));
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+  // Only the VMs' own folders in vms/: no staging folder left behind.
+  std::vector<std::string> vm_folders() {
+    std::vector<std::string> entries;
+    for (const auto& e : fs::directory_iterator(dir_.path() / "state/vms")) {
+      entries.push_back(e.path().filename().string());
+    }
+    std::sort(entries.begin(), entries.end());
+    return entries;
+  }
+  static std::string other_key_avbpubkey() {
+    return PVM_TEST_KEY_DIR "/other-test-rsa4096.avbpubkey";
+  }
+};
+
+TEST_F(CmdVmUpdate, SignKeyReplacesThePayloadKeepsTheInstanceAndTheDebugFlag) {
+  ASSERT_EQ(create_signed("web", {"--initrd", initrd_, "--debug", "--mem", "64"}).status, kExitOk);
+  const auto id = file_bytes(vm("web") / kVmInstanceIdFile);
+  const auto disk = file_bytes(vm("web") / kVmDiskFile);
+  const auto before = *load_record("web");
+  const std::string kernel2 = dir_.write("payload2.bin", std::string(200, 'K'));
+
+  auto updated = update("web", {"--kernel", kernel2, "--cmdline", "console=ttyAMA0 quiet"});
+  ASSERT_EQ(updated.status, kExitOk) << updated.err;
+  EXPECT_EQ(updated.out,
+            "pvm: updated web in " + vm("web").string() +
+                "\n"
+                "pvm:   payload payload.bin + initrd.img (debug) -> payload2.bin + initrd.img "
+                "(debug), signed with " +
+                testing::test_key_pem() +
+                " (SHA256_RSA4096)\n"
+                "pvm:   rollback index 0 -> 0\n"
+                "pvm:   cmdline \"console=ttyAMA0 panic=-1\" -> \"console=ttyAMA0 quiet\"\n"
+                "pvm: takes effect at the next `pvm start web` (instance id and disk unchanged: "
+                "pvmfw decides there whether the update is allowed)\n");
+  // The record as create would have made it with these options.
+  auto after = load_record("web");
+  ASSERT_TRUE(after.has_value()) << after.error();
+  EXPECT_EQ(after->kernel_source, kernel2);
+  EXPECT_EQ(after->initrd_source, initrd_);
+  EXPECT_TRUE(after->has_initrd);
+  EXPECT_TRUE(after->debug);
+  EXPECT_EQ(after->cmdline, "console=ttyAMA0 quiet");
+  EXPECT_EQ(after->signing, "sign-key");
+  EXPECT_EQ(after->key_source, testing::test_key_pem());
+  EXPECT_EQ(after->created, before.created);
+  EXPECT_EQ(after->mem_mib, 64u);
+  // The new kernel, signed again with the initrd as initrd_debug.
+  auto verified = call(cmd_verify, {"--key", testing::test_key_avbpubkey(), "--kernel",
+                                    (vm("web") / kVmKernelFile).string(), "--initrd",
+                                    (vm("web") / kVmInitrdFile).string()});
+  ASSERT_EQ(verified.status, kExitOk) << verified.err;
+  EXPECT_TRUE(contains(verified.out, "initrd_debug")) << verified.out;
+  const auto signed_kernel = file_bytes(vm("web") / kVmKernelFile);
+  EXPECT_TRUE(
+      std::equal(signed_kernel.begin(), signed_kernel.begin() + 200, file_bytes(kernel2).begin()));
+  EXPECT_EQ(file_bytes(vm("web") / kVmInitrdFile), file_bytes(initrd_));
+  // Never the instance.
+  EXPECT_EQ(file_bytes(vm("web") / kVmInstanceIdFile), id);
+  EXPECT_EQ(file_bytes(vm("web") / kVmDiskFile), disk);
+  EXPECT_EQ(vm_folders(), std::vector<std::string>{"web"});
+
+  // A new initrd, the kernel recorded signed again.
+  const std::string initrd2 = dir_.write("initrd2.cpio", std::string(500, 'j'));
+  ASSERT_EQ(update("web", {"--initrd", initrd2}).status, kExitOk);
+  EXPECT_EQ(file_bytes(vm("web") / kVmInitrdFile), file_bytes(initrd2));
+  EXPECT_EQ(load_record("web")->initrd_source, initrd2);
+  EXPECT_EQ(call(cmd_verify, {"--key", testing::test_key_avbpubkey(), "--kernel",
+                              (vm("web") / kVmKernelFile).string(), "--initrd",
+                              (vm("web") / kVmInitrdFile).string()})
+                .status,
+            kExitOk);
+
+  // A debuggable VM that pvm signs keeps needing an initrd.
+  auto no_initrd = update("web", {"--no-initrd"});
+  EXPECT_EQ(no_initrd.status, kExitUsage);
+  EXPECT_TRUE(contains(no_initrd.err, "web was created with --debug")) << no_initrd.err;
+  EXPECT_TRUE(fs::exists(vm("web") / kVmInitrdFile));
+}
+
+TEST_F(CmdVmUpdate, NoInitrdRemovesItAndCmdlineAloneKeepsThePayload) {
+  ASSERT_EQ(create_signed("web", {"--initrd", initrd_}).status, kExitOk);
+  ASSERT_EQ(update("web", {"--no-initrd"}).status, kExitOk);
+  EXPECT_FALSE(fs::exists(vm("web") / kVmInitrdFile));
+  EXPECT_FALSE(load_record("web")->has_initrd);
+  EXPECT_EQ(load_record("web")->initrd_source, "");
+  EXPECT_EQ(load_record("web")->kernel_source, kernel_);
+
+  auto files = snapshot("web");
+  auto cmdline = update("web", {"--cmdline", "console=ttyAMA0"});
+  ASSERT_EQ(cmdline.status, kExitOk) << cmdline.err;
+  EXPECT_TRUE(contains(cmdline.out, "pvm:   payload unchanged: payload.bin (rollback index 0)\n"))
+      << cmdline.out;
+  EXPECT_EQ(load_record("web")->cmdline, "console=ttyAMA0");
+  auto now = snapshot("web");
+  ASSERT_EQ(now.size(), files.size());
+  for (size_t i = 0; i < now.size(); ++i) {
+    if (now[i].first == kVmRecordFile) continue;
+    EXPECT_EQ(now[i], files[i]) << now[i].first;
+  }
+}
+
+TEST_F(CmdVmUpdate, KeyChecksTheNewPartitionAndReKeysOnlyWhenAsked) {
+  const std::string v0 = presigned("v0.signed", kernel_, testing::test_key_pem());
+  ASSERT_EQ(call(cmd_create,
+                 {"web", "--kernel", v0, "--no-initrd", "--key", testing::test_key_avbpubkey()})
+                .status,
+            kExitOk);
+  auto files = snapshot("web");
+  const auto id = file_bytes(vm("web") / kVmInstanceIdFile);
+  const auto disk = file_bytes(vm("web") / kVmDiskFile);
+
+  // Signed by another key, no key given: refused early, nothing changed.
+  const std::string other = presigned("other.signed", kernel_, testing::other_key_pem());
+  auto refused = update("web", {"--kernel", other});
+  EXPECT_EQ(refused.status, kExitFailed);
+  EXPECT_TRUE(contains(refused.err, "error: PUBLIC_KEY_REJECTED")) << refused.err;
+  EXPECT_TRUE(contains(refused.err,
+                       "pvm: web: payload refused (as pvmfw would refuse it); not "
+                       "updated (web's payload must verify with its recorded key, " +
+                           testing::test_key_avbpubkey()))
+      << refused.err;
+  EXPECT_EQ(snapshot("web"), files);
+  EXPECT_EQ(vm_folders(), std::vector<std::string>{"web"});
+  // ... and with the VM's key given, the same.
+  auto mismatched = update("web", {"--kernel", other, "--key", testing::test_key_avbpubkey()});
+  EXPECT_EQ(mismatched.status, kExitFailed);
+  EXPECT_TRUE(contains(mismatched.err, "error: PUBLIC_KEY_REJECTED")) << mismatched.err;
+  EXPECT_EQ(snapshot("web"), files);
+
+  // Forward: a higher rollback index, the recorded key.
+  const std::string v2 = presigned("v2.signed", dir_.write("payload2.bin", std::string(300, 'k')),
+                                   testing::test_key_pem(), 2);
+  auto forward = update("web", {"--kernel", v2});
+  ASSERT_EQ(forward.status, kExitOk) << forward.err;
+  EXPECT_TRUE(contains(forward.out, "pvm:   payload v0.signed -> v2.signed, checked against " +
+                                        testing::test_key_avbpubkey() + " (SHA256_RSA4096)\n"))
+      << forward.out;
+  EXPECT_TRUE(contains(forward.out, "pvm:   rollback index 0 -> 2\n")) << forward.out;
+  EXPECT_FALSE(contains(forward.out, "re-keyed")) << forward.out;
+  EXPECT_EQ(file_bytes(vm("web") / kVmKernelFile), file_bytes(v2));
+  EXPECT_EQ(load_record("web")->rollback_index, 2u);
+  EXPECT_EQ(load_record("web")->key_source, testing::test_key_avbpubkey());
+  // Back: allowed here, pvmfw judges it.
+  auto back = update("web", {"--kernel", v0});
+  ASSERT_EQ(back.status, kExitOk) << back.err;
+  EXPECT_TRUE(contains(back.out, "rollback index 2 -> 0 (lower: pvmfw refuses it with ROLLBACK"))
+      << back.out;
+
+  // Another key, given explicitly: recorded, and said to be refused at start.
+  auto rekeyed = update("web", {"--kernel", other, "--key", other_key_avbpubkey()});
+  ASSERT_EQ(rekeyed.status, kExitOk) << rekeyed.err;
+  EXPECT_TRUE(contains(rekeyed.out, "pvm:   re-keyed: " + testing::test_key_avbpubkey() + " -> " +
+                                        other_key_avbpubkey() +
+                                        "; pvmfw refuses this VM with INSTANCE_IMAGE_MISMATCH"))
+      << rekeyed.out;
+  EXPECT_EQ(load_record("web")->key_source, other_key_avbpubkey());
+  EXPECT_EQ(load_record("web")->signing, "key");
+  EXPECT_EQ(file_bytes(vm("web") / kVmKeyFile), file_bytes(other_key_avbpubkey()));
+  EXPECT_EQ(file_bytes(vm("web") / kVmInstanceIdFile), id);
+  EXPECT_EQ(file_bytes(vm("web") / kVmDiskFile), disk);
+
+  // --sign-key with another key: signs and re-keys, as create would.
+  auto signed_ = update("web", {"--kernel", kernel_, "--sign-key", testing::test_key_pem()});
+  ASSERT_EQ(signed_.status, kExitOk) << signed_.err;
+  EXPECT_TRUE(contains(signed_.out, "re-keyed")) << signed_.out;
+  EXPECT_EQ(load_record("web")->signing, "sign-key");
+  EXPECT_EQ(file_bytes(vm("web") / kVmKeyFile), file_bytes(testing::test_key_avbpubkey()));
+}
+
+TEST_F(CmdVmUpdate, KeyTakesTheModeFromThePayloadAndSaysWhatPvmfwWillDo) {
+  const std::string normal =
+      presigned("normal.signed", kernel_, testing::test_key_pem(), 0, "initrd_normal=" + initrd_);
+  ASSERT_EQ(call(cmd_create, {"web", "--kernel", normal, "--initrd", initrd_, "--key",
+                              testing::test_key_avbpubkey(), "--pin-software"})
+                .status,
+            kExitOk);
+  const std::string debug =
+      presigned("debug.signed", kernel_, testing::test_key_pem(), 0, "initrd_debug=" + initrd_);
+  auto updated = update(
+      "web", {"--kernel", debug, "--initrd", initrd_, "--key", testing::test_key_avbpubkey()});
+  ASSERT_EQ(updated.status, kExitOk) << updated.err;
+  EXPECT_TRUE(contains(updated.out,
+                       "pvm:   mode normal -> debug; pvmfw refuses this VM with "
+                       "INSTANCE_IMAGE_MISMATCH: mode"))
+      << updated.out;
+  EXPECT_TRUE(contains(updated.out, "pvm:   software pinned (--pin-software)")) << updated.out;
+  EXPECT_TRUE(load_record("web")->debug);
+  EXPECT_TRUE(load_record("web")->pin_software);
+  EXPECT_EQ(file_bytes(vm("web") / kVmKernelFile), file_bytes(debug));
+}
+
+TEST_F(CmdVmUpdate, Refusals) {
+  auto unknown = update("nothere", {"--cmdline", "x"});
+  EXPECT_EQ(unknown.status, kExitUsage);
+  EXPECT_TRUE(contains(unknown.err, "pvm: no VM named 'nothere' in ")) << unknown.err;
+
+  ASSERT_EQ(create_signed("web", {"--no-initrd"}).status, kExitOk);
+  auto files = snapshot("web");
+  auto nothing = update("web", {});
+  EXPECT_EQ(nothing.status, kExitUsage);
+  EXPECT_EQ(nothing.err,
+            testing::usage_text("update",
+                                "one of --kernel, --initrd, --no-initrd, --sign-key, --key, "
+                                "--cmdline: is required"));
+  auto missing = update("web", {"--kernel", dir_ / "none"});
+  EXPECT_EQ(missing.status, kExitUsage);
+  {
+    auto lock = VmLock::take(vm("web"));  // as a running `pvm start` holds it
+    ASSERT_TRUE(lock.has_value());
+    dir_.write("state/vms/web/pid", "4242\n");
+    auto running = update("web", {"--kernel", kernel_});
+    EXPECT_EQ(running.status, kExitFailed);
+    EXPECT_EQ(running.err, "pvm: web: running (pid 4242); pvm stop web first\n");
+    fs::remove(vm("web") / kVmPidFile);
+  }
+  EXPECT_EQ(snapshot("web"), files);
+  EXPECT_EQ(vm_folders(), std::vector<std::string>{"web"});
+}
+
 TEST(CmdVmHelp, EveryCommandHasHelp) {
-  for (Handler handler : {cmd_create, cmd_start, cmd_stop, cmd_list, cmd_delete}) {
+  for (Handler handler : {cmd_create, cmd_update, cmd_start, cmd_stop, cmd_list, cmd_delete}) {
     auto outcome = call(handler, {"--help"});
     EXPECT_EQ(outcome.status, kExitOk);
     EXPECT_TRUE(outcome.out.starts_with("usage: pvm ")) << outcome.out;

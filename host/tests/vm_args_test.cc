@@ -76,6 +76,62 @@ TEST(CreateArgs, Refusals) {
   EXPECT_EQ(code({"a", "--key", "k", "--cmdline", "a\nb"}), "--cmdline: bad value");
 }
 
+TEST(UpdateArgs, EachOptionLeftOutKeepsWhatTheVmHas) {
+  auto args = parse(parse_update_args, {"web", "--kernel", "Image"});
+  ASSERT_TRUE(args.has_value()) << to_string(args.error());
+  EXPECT_EQ(args->name, "web");
+  EXPECT_EQ(args->kernel, "Image");
+  EXPECT_FALSE(args->initrd.has_value());
+  EXPECT_FALSE(args->no_initrd);
+  EXPECT_FALSE(args->sign_key.has_value());
+  EXPECT_FALSE(args->key.has_value());
+  EXPECT_FALSE(args->cmdline.has_value());
+  EXPECT_TRUE(args->restages_payload());
+
+  args = parse(parse_update_args, {"--initrd=i.cpio", "--key", "k.avbpubkey", "db-1", "--cmdline",
+                                   "console=ttyAMA0 quiet"});
+  ASSERT_TRUE(args.has_value()) << to_string(args.error());
+  EXPECT_EQ(args->name, "db-1");
+  EXPECT_EQ(args->initrd, "i.cpio");
+  EXPECT_EQ(args->key, "k.avbpubkey");
+  EXPECT_EQ(args->cmdline, "console=ttyAMA0 quiet");
+
+  args = parse(parse_update_args, {"web", "--cmdline", ""});
+  ASSERT_TRUE(args.has_value()) << to_string(args.error());
+  EXPECT_EQ(args->cmdline, "");
+  EXPECT_FALSE(args->restages_payload());  // the command line alone
+  for (std::vector<std::string_view> words : {std::vector<std::string_view>{"web", "--no-initrd"},
+                                              {"web", "--sign-key", "k.pem"},
+                                              {"web", "--initrd", "i"}}) {
+    args = parse(parse_update_args, words);
+    ASSERT_TRUE(args.has_value()) << to_string(args.error());
+    EXPECT_TRUE(args->restages_payload()) << words[1];
+  }
+  EXPECT_TRUE(parse(parse_update_args, {"--help"})->help);
+}
+
+TEST(UpdateArgs, Refusals) {
+  auto code = [](std::vector<std::string_view> words) {
+    auto args = parse_update_args(words);
+    EXPECT_FALSE(args.has_value());
+    return args ? std::string() : to_string(args.error());
+  };
+  EXPECT_EQ(code({"web"}),
+            "one of --kernel, --initrd, --no-initrd, --sign-key, --key, --cmdline: is required");
+  EXPECT_EQ(code({"--kernel", "k"}), "NAME: is required");
+  EXPECT_EQ(code({"Web", "--kernel", "k"}), "NAME 'Web': bad value");
+  EXPECT_EQ(code({"a", "b", "--kernel", "k"}), "b: unexpected argument");
+  EXPECT_EQ(code({"a", "--key", "k", "--sign-key", "p"}),
+            "--key (with --sign-key): conflicts with another option");
+  EXPECT_EQ(code({"a", "--initrd", "i", "--no-initrd"}),
+            "--no-initrd: conflicts with another option");
+  EXPECT_EQ(code({"a", "--cmdline", "a\nb"}), "--cmdline: bad value");
+  // Not create's: what the VM is made of stays.
+  EXPECT_EQ(code({"a", "--kernel", "k", "--mem", "64"}), "--mem: unknown option");
+  EXPECT_EQ(code({"a", "--kernel", "k", "--debug"}), "--debug: unknown option");
+  EXPECT_EQ(code({"a", "--kernel", "k", "--pin-software"}), "--pin-software: unknown option");
+}
+
 TEST(StartArgs, Options) {
   auto args = parse(parse_start_args, {"web"});
   ASSERT_TRUE(args.has_value());
@@ -121,8 +177,8 @@ TEST(NameAndListArgs, Options) {
 }
 
 TEST(VmUsage, EveryCommandHasOne) {
-  for (std::string_view usage :
-       {create_usage(), start_usage(), stop_usage(), list_usage(), delete_usage()}) {
+  for (std::string_view usage : {create_usage(), update_usage(), start_usage(), stop_usage(),
+                                 list_usage(), delete_usage()}) {
     EXPECT_TRUE(usage.starts_with("usage: pvm ")) << usage;
     EXPECT_NE(usage.find("Exit status:"), std::string_view::npos) << usage;
   }

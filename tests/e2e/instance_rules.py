@@ -7,7 +7,10 @@ usage: instance_rules.py --pvm PVM --hyp HYP.bin --img PVMFW.img
                          --otherkey-img PVMFW-OTHERKEY.img --hello HELLO.bin
                          --key KEY.pem --other-key OTHER.pem --platform-key PLATFORM.avbpubkey
 
-Checks, each on fresh VMs in a fresh state folder:
+Every payload change goes through `pvm update NAME --kernel F [--initrd F]
+--key KEY.avbpubkey`, which replaces the payload and leaves the instance to
+pvmfw's judgement at the next start. Checks, each on fresh VMs in a fresh
+state folder:
   - create, start, start again: the same CDIs, and the chain `pvm dice
     expect --pvmfw-img` predicts for the VM's instance id; "new instance", then "same
     software"; the first boot's tree has /chosen/avf,new-instance (pvmfw says
@@ -29,7 +32,6 @@ Checks, each on fresh VMs in a fresh state folder:
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -95,8 +97,16 @@ class Ctx:
         r = self.pvm(*words, env=env)
         return r.returncode, r.stdout + r.stderr
 
-    def replace_payload(self, name, payload):
-        shutil.copyfile(payload, os.path.join(self.folder(name), "kernel.img"))
+    def update(self, name, payload, *extra, key=None):
+        """`pvm update NAME --kernel PAYLOAD [EXTRA] --key KEY.avbpubkey`: the
+        VM's payload replaced with the CLI alone; pvmfw judges it at the next
+        start."""
+        r = self.pvm("update", name, "--kernel", payload, *extra, "--key", self.avbpubkey(key))
+        if r.returncode != 0:
+            raise RuntimeError(f"pvm update {name}: {r.stdout}{r.stderr}")
+        check(f"takes effect at the next `pvm start {name}`" in r.stdout,
+              f"pvm update {name}: no word on when it takes effect:\n{r.stdout}")
+        return r.stdout
 
 
 def handover(out):
@@ -177,17 +187,20 @@ def main() -> int:
 
         # Update forward, then roll back.
         update = ctx.payload("update", tail=b"\x01" * 64, rollback=1)
-        ctx.replace_payload("alpha", update)
+        said = ctx.update("alpha", update)
+        check("rollback index 0 -> 1" in said, f"update: rollback index not reported:\n{said}")
         out3, h3 = booted(ctx, "alpha", "update")
         check("updated forward" in out3, "update: not written forward")
         check(h3 and h1 and h3[2] == h1[2], "update: CDI_Seal changed")
         check(h3 and h1 and h3[1] != h1[1], "update: CDI_Attest unchanged")
-        ctx.replace_payload("alpha", base)
+        said = ctx.update("alpha", base)
+        check("rollback index 1 -> 0 (lower" in said, f"roll back: not reported lower:\n{said}")
         refused(ctx, "alpha", "ROLLBACK", "lower rollback index")
 
         # Another payload authority: a pvmfw trusting another key.
         other = ctx.payload("other", key=a.other_key)
-        ctx.replace_payload("beta", other)
+        said = ctx.update("beta", other, key=a.other_key)
+        check("re-keyed" in said, f"another key: the re-key not reported:\n{said}")
         env = dict(ctx.env, PVM_PVMFW_IMG=a.otherkey_img)
         refused(ctx, "beta", "INSTANCE_IMAGE_MISMATCH: authority", "another key", env=env)
 
@@ -198,13 +211,16 @@ def main() -> int:
         normal = ctx.payload("normal", initrd=("initrd_normal", initrd))
         ctx.create("delta", normal, "--initrd", initrd)
         booted(ctx, "delta", "normal-mode first boot")
-        ctx.replace_payload("delta", ctx.payload("debug", initrd=("initrd_debug", initrd)))
+        said = ctx.update("delta", ctx.payload("debug", initrd=("initrd_debug", initrd)),
+                          "--initrd", initrd)
+        check("mode normal -> debug" in said, f"another mode: not reported:\n{said}")
         refused(ctx, "delta", "INSTANCE_IMAGE_MISMATCH: mode", "another mode")
 
         # Pinned software.
         ctx.create("pinned", base, "--pin-software")
         booted(ctx, "pinned", "pinned first boot")
-        ctx.replace_payload("pinned", ctx.payload("changed", tail=b"\x02" * 64))
+        said = ctx.update("pinned", ctx.payload("changed", tail=b"\x02" * 64))
+        check("software pinned" in said, f"pinned code change: the pin not reported:\n{said}")
         refused(ctx, "pinned", "INSTANCE_IMAGE_MISMATCH: pinned software changed",
                 "pinned code change")
 
