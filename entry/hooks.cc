@@ -165,6 +165,16 @@ std::expected<void, boot::Failure> at_stage(boot::Stage stage, const boot::Stage
         return std::unexpected(boot::failure(Reason::kTestHook, "after DICE"));
       }
       break;
+    case boot::Stage::kInstanceWrite:
+      // The machine stops with the instance entry half written, as a VM
+      // killed mid-write would (tests/e2e/instance_rules.py).
+      if (g_test_hook == "power-off-mid-instance-write") {
+        console::print("pvmfw: TEST HOOK power-off-mid-instance-write: powering off\n");
+        const hvc::Status s = hvc::psci::system_off(context.conduit);
+        return std::unexpected(
+            boot::failure(Reason::kTestHook, "SYSTEM_OFF returned %s", hvc::to_string(s)));
+      }
+      break;
   }
   return {};
 }

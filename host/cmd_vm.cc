@@ -509,6 +509,7 @@ RunArgs run_args_for(const VmRecord& record, const StartArgs& args, const fs::pa
   run.qemu = args.qemu;
   run.instance_id = std::move(instance_id);
   run.print_cmd = args.print_cmd;
+  run.test_hook = args.test_hook;
   run.qemu_args = args.qemu_args;
   return run;
 }

@@ -107,6 +107,7 @@ const std::vector<OptionSpec<StartArgs>>& start_options() {
       {"--hypervisor", true, store<A>(&A::hypervisor)},
       {"--pvmfw-img", true, store<A>(&A::pvmfw_img)},
       {"--qemu", true, store<A>(&A::qemu)},
+      {"--test-hook", true, store<A>(&A::test_hook)},
       {"--print-cmd", false, set_flag<A>(&A::print_cmd)},
   };
   return table;
@@ -289,6 +290,8 @@ running VM is not started twice.
   --hypervisor F    hyp.bin (default: $PVM_HYPERVISOR)
   --pvmfw-img F     the signed pvmfw partition (default: $PVM_PVMFW_IMG)
   --qemu PATH       QEMU binary (default: qemu-system-aarch64)
+  --test-hook NAME  add /chosen/pvmfw,test-hook = NAME (for pvmfw-testhooks.img,
+                    e.g. power-off-mid-instance-write)
   --print-cmd       print the QEMU command line before running it
 
 Exit status: 0 goal reached and QEMU exited by itself (as `pvm run`); 1 the

@@ -61,6 +61,7 @@ struct StartArgs {
   std::optional<std::string> hypervisor;  // default: $PVM_HYPERVISOR
   std::optional<std::string> pvmfw_img;   // default: $PVM_PVMFW_IMG
   std::optional<std::string> qemu;        // default: qemu-system-aarch64
+  std::optional<std::string> test_hook;   // /chosen/pvmfw,test-hook (pvmfw-testhooks.img)
   bool print_cmd = false;
   bool help = false;
   std::vector<std::string> qemu_args;  // everything after "--"

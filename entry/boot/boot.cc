@@ -53,6 +53,8 @@ const char* to_string(Stage s) {
       return "dice-derived";
     case Stage::kDiceReported:
       return "dice-reported";
+    case Stage::kInstanceWrite:
+      return "instance-write";
   }
   return "?";
 }
@@ -529,7 +531,7 @@ std::expected<Handoff, Failure> Sequence::run() {
   // The VM's DICE layer into the handover page, then the guest's device tree,
   // rebuilt from validated values only, which reserves that page.
   const uint64_t t_dice = p_.ticks();
-  const InstanceContext ictx{p_, board_, vm, conduit, hyp, *ledger};
+  const InstanceContext ictx{p_, board_, vm, conduit, hyp, *ledger, &tree};
   bool new_instance = false;
   const auto handover_size = derive_vm_layer(*verified, *vm.instance_id, ictx, new_instance);
   if (!handover_size) return std::unexpected(handover_size.error());

@@ -42,8 +42,24 @@ void mmio_write(void* ctx, uint32_t off, uint32_t v) {
 bool blk_read(void* ctx, uint64_t lba, std::span<std::byte> out) {
   return static_cast<virtio::Blk*>(ctx)->read(lba, out).has_value();
 }
+// The step's state the block callbacks need (plain function pointers).
+const InstanceContext* g_context = nullptr;
+
+// Writes go sector by sector past the first one: the kInstanceWrite stage
+// sits between, where a test-hook build stops the machine to leave a torn
+// entry (tests/e2e/instance_rules.py).
 bool blk_write(void* ctx, uint64_t lba, std::span<const std::byte> in) {
-  return static_cast<virtio::Blk*>(ctx)->write(lba, in).has_value();
+  auto* blk = static_cast<virtio::Blk*>(ctx);
+  const InstanceContext* c = g_context;
+  if (c == nullptr || c->platform.at_stage == nullptr || c->tree == nullptr ||
+      in.size() <= virtio::kSectorSize) {
+    return blk->write(lba, in).has_value();
+  }
+  if (!blk->write(lba, in.first(virtio::kSectorSize))) return false;
+  if (!c->platform.at_stage(Stage::kInstanceWrite, StageContext{*c->tree, c->conduit})) {
+    return false;
+  }
+  return blk->write(lba + 1, in.subspan(virtio::kSectorSize)).has_value();
 }
 
 const Platform* g_platform = nullptr;  // for fill_random's plain function pointer
@@ -149,8 +165,10 @@ std::expected<InstanceResult, Failure> check_instance(const InstanceContext& c,
     measured.mode = m.debug ? instance::Mode::kDebug : instance::Mode::kNormal;
     measured.rollback_index = m.rollback_index;
     g_platform = &p;
+    g_context = &c;
     outcome = instance::check_and_update(dev, cdi_seal, instance_hash, measured, m.create_flags,
                                          fill_random);
+    g_context = nullptr;
     blk->reset();
   }
   std::memset(pages.data(), 0, pages.size());

@@ -12,6 +12,7 @@
 #include "board/board.h"
 #include "boot/boot.h"
 #include "dice/types.h"
+#include "fdt/tree.h"
 #include "fdt/validate.h"
 #include "hvc/kvm.h"
 #include "memory/tracker.h"
@@ -25,6 +26,7 @@ struct InstanceContext {
   hvc::Conduit conduit;
   const hvc::Hypervisor& hypervisor;
   memory::Tracker& ledger;
+  const fdt::Tree* tree = nullptr;  // for the kInstanceWrite test-hook stage
 };
 
 struct InstanceMeasurements {

@@ -4,7 +4,8 @@
 which prints the VM's DICE handover) in the protected VM.
 
 usage: instance_rules.py --pvm PVM --hyp HYP.bin --img PVMFW.img
-                         --otherkey-img PVMFW-OTHERKEY.img --hello HELLO.bin
+                         --otherkey-img PVMFW-OTHERKEY.img --hooks-img PVMFW-TESTHOOKS.img
+                         --hello HELLO.bin
                          --key KEY.pem --other-key OTHER.pem --platform-key PLATFORM.avbpubkey
 
 Every payload change goes through `pvm update NAME --kernel F [--initrd F]
@@ -27,7 +28,9 @@ state folder:
     (INSTANCE_IMAGE_MISMATCH: pinned software changed);
   - the disk: the current slot tampered (refused), the two slots swapped
     (refused), the other slot torn as by a write killed half-way (boots as
-    before).
+    before), and a real power-off in the middle of the entry's write
+    (pvmfw-testhooks.img: the next boot finds the entry, never a fresh
+    instance).
 """
 import argparse
 import json
@@ -139,8 +142,8 @@ def refused(ctx, name, reason, label, env=None):
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    for a in ["--pvm", "--hyp", "--img", "--otherkey-img", "--hello", "--key", "--other-key",
-              "--platform-key"]:
+    for a in ["--pvm", "--hyp", "--img", "--otherkey-img", "--hooks-img", "--hello", "--key",
+              "--other-key", "--platform-key"]:
         ap.add_argument(a, required=True)
     a = ap.parse_args()
     if not ref.HAVE_CRYPTO:
@@ -246,6 +249,20 @@ def main() -> int:
         disk[slot_a:slot_a + 8 * SECTOR] = bytes(8 * SECTOR)
         open(disk_path, "wb").write(disk)
         refused(ctx, "gamma", "INVALID_INSTANCE_IMAGE", "entry moved to the other slot")
+        # A machine that stops in the middle of the entry's write (the
+        # test-hook pvmfw powers off between the write's first sector and the
+        # rest): the next boot finds the entry as before or as after, here
+        # after (the entry fits in the first sector), never a fresh instance.
+        ctx.create("epsilon", base)
+        env = dict(ctx.env, PVM_PVMFW_IMG=a.hooks_img)
+        r = ctx.pvm("start", "epsilon", "--timeout", "60", "--test-hook",
+                    "power-off-mid-instance-write", env=env)
+        out = r.stdout + r.stderr
+        check("TEST HOOK power-off-mid-instance-write: powering off" in out and
+              "payload: hello" not in out, f"mid-write power-off did not happen:\n{out}")
+        out, h = booted(ctx, "epsilon", "boot after a power-off mid-write")
+        check("same software as recorded" in out,
+              f"after a power-off mid-write: not the entry as written:\n{out}")
     if not failures:
         print("ok: every instance rule held end to end")
     return 1 if failures else 0

@@ -65,6 +65,8 @@ enum class Stage : uint8_t {
   kVerified,       // the payload verified; no grant released, no secret derived
   kDiceDerived,    // the VM's DICE layer written; secrets live; nothing printed
   kDiceReported,   // ... and the DICE line printed; the tree not rebuilt
+  kInstanceWrite,  // an instance-disk write half done: its first sector written, the
+                   // rest not (a machine that stops here left a torn entry)
 };
 const char* to_string(Stage s);
 
