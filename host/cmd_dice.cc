@@ -15,6 +15,8 @@
 #include <dice/pvmfw.h>
 #include <verify/verify.h>
 
+#include "base/sha2.h"
+
 #include "avb_crypto.h"  // random_bytes, SecretBytes
 #include "cli.h"
 #include "cli_options.h"
@@ -314,6 +316,7 @@ struct WholeChain {
   uint64_t pvmfw_security_version = 0;
   dice::PublicKey pvmfw_key{};
   std::optional<dice::PublicKey> vm_key;  // with an instance (pvmfw boots nothing without)
+  std::string pvmfw_img_sha256;           // of the whole partition image, as built
 };
 
 std::expected<void, std::string> derive_whole_chain(const avb::SecretBytes& uds,
@@ -326,6 +329,10 @@ std::expected<void, std::string> derive_whole_chain(const avb::SecretBytes& uds,
       .security_version = pvmfw.verified.rollback_index,
   };
   out.pvmfw_security_version = stage.security_version;
+  std::array<uint8_t, base::sha2::kSha256Size> digest{};
+  const std::span<const std::byte> whole_image[] = {std::as_bytes(std::span(pvmfw.partition))};
+  base::sha2::sha256(whole_image, digest);
+  out.pvmfw_img_sha256 = to_hex(digest);
   if (auto r = dice::pvmfw::pvmfw_stage_inputs(stage, out.pvmfw_descriptor, out.pvmfw_in); !r) {
     return std::unexpected(std::string("pvmfw stage: ") + dice::to_string(r.error()));
   }
@@ -384,7 +391,8 @@ void print_expected(const Io& io, const ExpectedInputs& e, uint64_t rollback_ind
     std::string chain_json;
     if (whole) {
       const dice::InputValues& p = whole->pvmfw_in;
-      chain_json = ",\"root_public_key\":\"" + to_hex(whole->root) + "\",\"root_cert_id\":\"" +
+      chain_json = ",\"pvmfw_img_sha256\":\"" + whole->pvmfw_img_sha256 +
+                   "\",\"root_public_key\":\"" + to_hex(whole->root) + "\",\"root_cert_id\":\"" +
                    cert_id_hex(whole->root) + "\",\"pvmfw\":{\"code_hash\":\"" +
                    to_hex(p.code_hash) + "\",\"authority_hash\":\"" + to_hex(p.authority_hash) +
                    "\",\"config_descriptor\":\"" + to_hex(p.config_descriptor) +
@@ -410,6 +418,7 @@ void print_expected(const Io& io, const ExpectedInputs& e, uint64_t rollback_ind
   }
   if (whole) {
     const dice::InputValues& p = whole->pvmfw_in;
+    std::fprintf(io.out, "pvmfw_img_sha256 %s\n", whole->pvmfw_img_sha256.c_str());
     std::fprintf(io.out,
                  "root_public_key %s\nroot_cert_id %s\n"
                  "pvmfw_code_hash %s\npvmfw_authority_hash %s\npvmfw_config_descriptor %s\n"

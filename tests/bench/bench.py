@@ -15,6 +15,7 @@ stable (add, never rename): see FIELDS below.
 """
 import argparse
 import glob
+import hashlib
 import json
 import os
 import re
@@ -84,6 +85,7 @@ FIELDS = {
     "hyp_added_insns": "hyp_pvmfw_insns_debian_kernel minus pvmfw_insns_debian_kernel",
     "hyp_phase_insns": "the hypervisor before pvmfw: {setup, verify, dice, load} instructions",
     "hyp_bin_bytes": "size of hyp.bin",
+    "image_sha256": "{pvmfw.bin, pvmfw.img, hyp.bin}: SHA-256 of each image measured (reproducible)",
 }
 
 
@@ -195,6 +197,10 @@ def main() -> int:
     # 4. Size and writable RAM.
     results["pvmfw_bin_bytes"] = os.path.getsize(args.firmware)
     results["hyp_bin_bytes"] = os.path.getsize(args.hypervisor)
+    results["image_sha256"] = {
+        name: hashlib.sha256(open(path, "rb").read()).hexdigest()
+        for name, path in (("pvmfw.bin", args.firmware), ("pvmfw.img", args.pvmfw_img),
+                           ("hyp.bin", args.hypervisor))}
     results["writable_ram_bytes"] = symbol(args.elf, "__scratch_end") - symbol(args.elf, "__scratch_start")
 
     r = results
@@ -246,6 +252,9 @@ def main() -> int:
     print(f"{'measure'.ljust(w)}  {'value':>12}  target")
     for a, b, c in rows:
         print(f"{a.ljust(w)}  {b:>12}  {c}")
+    print("images measured (SHA-256; bit-identical from any clean build):")
+    for name, digest in r["image_sha256"].items():
+        print(f"  {name:<10} {digest}")
     return 0
 
 
