@@ -8,6 +8,8 @@
 #include <array>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <string>
 #include <vector>
@@ -358,10 +360,29 @@ TEST_F(CmdDiceWholeChain, PredictsEveryLayer) {
   }
 }
 
+// SHA-256 of a file, hex (dice/'s SHA-256: the project's own, not the code under test's path).
+std::string file_sha256_hex(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  const std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const dice::Bytes parts[] = {std::as_bytes(std::span(bytes))};
+  std::array<uint8_t, 32> digest{};
+  EXPECT_TRUE(dice::sha256(parts, digest));
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (uint8_t b : digest) {
+    hex += kHex[b >> 4];
+    hex += kHex[b & 15];
+  }
+  return hex;
+}
+
 TEST_F(CmdDiceWholeChain, WithoutAnInstanceNoVmKey) {
   auto out = expect({});
   ASSERT_EQ(out.status, kExitOk) << out.err;
-  EXPECT_TRUE(out.out.starts_with("root_public_key ")) << out.out;
+  // First the measured image itself, then the chain.
+  EXPECT_TRUE(out.out.starts_with("pvmfw_img_sha256 " + file_sha256_hex(pvmfw_img_) +
+                                  "\nroot_public_key "))
+      << out.out;
   EXPECT_NE(out.out.find("\npvmfw_security_version 2\n"), std::string::npos) << out.out;
   EXPECT_EQ(out.out.find("vm_public_key"), std::string::npos) << out.out;
   EXPECT_EQ(out.out.find("hidden"), std::string::npos) << out.out;
