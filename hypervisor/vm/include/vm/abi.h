@@ -1,7 +1,7 @@
 // The guest ABI's numbers, as the hypervisor serves them: SMCCC function IDs
 // and return codes. Sources: Arm DEN0028 (SMCCC), DEN0022 (PSCI), DEN0098
-// (SMCCC TRNG) and /work/shared/reference/pkvm-abi.md (the pKVM vendor-hyp
-// calls). The guest side of the same table is hvc/ (hvc/kvm.h, hvc/psci.h).
+// (SMCCC TRNG) and the pKVM vendor-hyp calls as Android's KVM implements
+// them (docs/hypervisor.md). The guest side of the same table is hvc/ (hvc/kvm.h, hvc/psci.h).
 #pragma once
 
 #include <array>
