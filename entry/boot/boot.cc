@@ -13,6 +13,7 @@
 #include "dice/pvmfw.h"
 #include "fdt/sanitize.h"
 #include "hvc/kvm.h"
+#include "instance/image.h"
 #include "instance_step.h"
 #include "memory/tracker.h"
 #include "verify/verify.h"
@@ -371,8 +372,9 @@ std::expected<size_t, Failure> Sequence::derive_vm_layer(
   std::memcpy(im.authority_hash.data(), in.authority_hash.data(), im.authority_hash.size());
   im.debug = verified.debug_initrd;
   im.rollback_index = verified.rollback_index;
+  // Read at the first boot only: the flag is then sealed into the entry.
   for (const fdt::AvfProperty& prop : ictx.vm.avf_untrusted) {
-    if (prop.name == "pvm,pin-software") im.create_flags |= 1u;  // instance::kFlagPinSoftware
+    if (prop.name == "pvm,pin-software") im.create_flags |= instance::kFlagPinSoftware;
   }
   auto checked = check_instance(ictx, previous->cdi_seal, *m.instance_hash, im);
   if (!checked) {

@@ -39,29 +39,32 @@ void mmio_write(void* ctx, uint32_t off, uint32_t v) {
   t->p->mmio_write32(t->base + off, v);
 }
 
+// The block device the instance library sees: the driver, and the step's
+// context for the kInstanceWrite test-hook stage.
+struct Disk {
+  virtio::Blk* blk;
+  const InstanceContext* c;
+};
+
 bool blk_read(void* ctx, uint64_t lba, std::span<std::byte> out) {
-  return static_cast<virtio::Blk*>(ctx)->read(lba, out).has_value();
+  return static_cast<Disk*>(ctx)->blk->read(lba, out).has_value();
 }
-// The step's state the block callbacks need (plain function pointers).
-const InstanceContext* g_context = nullptr;
 
 // Writes go sector by sector past the first one: the kInstanceWrite stage
 // sits between, where a test-hook build stops the machine to leave a torn
 // entry (tests/e2e/instance_rules.py).
 bool blk_write(void* ctx, uint64_t lba, std::span<const std::byte> in) {
-  auto* blk = static_cast<virtio::Blk*>(ctx);
-  const InstanceContext* c = g_context;
-  if (c == nullptr || c->platform.at_stage == nullptr || c->tree == nullptr ||
-      in.size() <= virtio::kSectorSize) {
-    return blk->write(lba, in).has_value();
+  const Disk& d = *static_cast<Disk*>(ctx);
+  const InstanceContext& c = *d.c;
+  if (c.platform.at_stage == nullptr || c.tree == nullptr || in.size() <= virtio::kSectorSize) {
+    return d.blk->write(lba, in).has_value();
   }
-  if (!blk->write(lba, in.first(virtio::kSectorSize))) return false;
-  if (!c->platform.at_stage(Stage::kInstanceWrite, StageContext{*c->tree, c->conduit})) {
-    return false;
-  }
-  return blk->write(lba + 1, in.subspan(virtio::kSectorSize)).has_value();
+  if (!d.blk->write(lba, in.first(virtio::kSectorSize))) return false;
+  if (!c.platform.at_stage(Stage::kInstanceWrite, StageContext{*c.tree, c.conduit})) return false;
+  return d.blk->write(lba + 1, in.subspan(virtio::kSectorSize)).has_value();
 }
 
+// instance::FillRandom is a plain function: the platform's source, through this.
 const Platform* g_platform = nullptr;  // for fill_random's plain function pointer
 bool fill_random(std::span<std::byte> out) { return g_platform->fill_random(out); }
 
@@ -157,7 +160,8 @@ std::expected<InstanceResult, Failure> check_instance(const InstanceContext& c,
   auto blk = virtio::Blk::open(mmio, bounce);
   const char* device_error = blk ? nullptr : virtio::to_string(blk.error());
   if (blk) {
-    const instance::BlockDevice dev{&*blk, blk->sectors(), blk_read, blk_write};
+    Disk disk{&*blk, &c};
+    const instance::BlockDevice dev{&disk, blk->sectors(), blk_read, blk_write};
     instance::Measured measured;
     std::memcpy(measured.code_hash.data(), m.code_hash.data(), measured.code_hash.size());
     std::memcpy(measured.authority_hash.data(), m.authority_hash.data(),
@@ -165,10 +169,8 @@ std::expected<InstanceResult, Failure> check_instance(const InstanceContext& c,
     measured.mode = m.debug ? instance::Mode::kDebug : instance::Mode::kNormal;
     measured.rollback_index = m.rollback_index;
     g_platform = &p;
-    g_context = &c;
     outcome = instance::check_and_update(dev, cdi_seal, instance_hash, measured, m.create_flags,
                                          fill_random);
-    g_context = nullptr;
     blk->reset();
   }
   std::memset(pages.data(), 0, pages.size());

@@ -1,90 +1,64 @@
 #include "el2/fw_cfg.h"
 
-#include <el2/layout.h>
-
 #include <array>
+#include <string_view>
+
+#include "el2/mmu.h"
+#include "launch/fw_cfg.h"
 
 namespace el2::fwcfg {
 namespace {
 
-// Register offsets (fw_cfg.rst, "Memory-mapped (MMIO) interface" on Arm).
-constexpr uint64_t kDmaAddress = 0x10;  // 64-bit, big-endian; a write starts the transfer
-// FWCfgDmaAccess control bits.
-constexpr uint32_t kCtlError = 0x01;
-constexpr uint32_t kCtlRead = 0x02;
-constexpr uint32_t kCtlSkip = 0x04;
-constexpr uint32_t kCtlSelect = 0x08;
-constexpr uint32_t kIdDma = 1u << 1;
+namespace lf = launch::fw_cfg;
 
-// The DMA descriptor, big-endian fields: control, length, address.
-// Each of these two owns whole cache lines (invalidated after the device writes).
-struct alignas(64) DmaAccess {
-  uint32_t control;
-  uint32_t length;
-  uint64_t address;
-};
-constinit DmaAccess g_access{};
+// Each owns whole cache lines: they are invalidated after the device writes.
+alignas(64) constinit lf::DmaAccess g_access{};
 alignas(64) constinit std::array<uint8_t, 64> g_small{};
 
-void clean_line(const void* p) {
-  asm volatile("dc cvac, %0\n\tdsb sy" : : "r"(p) : "memory");
-}
-void invalidate(uint64_t addr, uint64_t len) {
-  uint64_t ctr;
-  asm volatile("mrs %0, ctr_el0" : "=r"(ctr));
-  const uint64_t line = 4ull << ((ctr >> 16) & 0xf);
-  for (uint64_t a = addr & ~(line - 1); a < addr + len; a += line) {
-    asm volatile("dc ivac, %0" : : "r"(a) : "memory");
-  }
-  asm volatile("dsb sy" ::: "memory");
-}
-
-bool transfer(uint32_t control, uint64_t dest, uint32_t length) {
-  g_access.control = __builtin_bswap32(control);
-  g_access.length = __builtin_bswap32(length);
-  g_access.address = __builtin_bswap64(dest);
-  clean_line(&g_access);
+bool transfer(lf::DmaControl control, uint64_t dest, uint32_t length) {
+  g_access = lf::DmaAccess::make(control, length, dest);
+  clean_to_poc(reinterpret_cast<uintptr_t>(&g_access), sizeof(g_access));
   const uint64_t desc = reinterpret_cast<uintptr_t>(&g_access);
-  asm volatile("str %0, [%1]" : : "r"(__builtin_bswap64(desc)), "r"(HYP_FW_CFG + kDmaAddress)
+  asm volatile("str %0, [%1]"
+               : : "r"(lf::DmaAccess::to_be64(desc)), "r"(lf::kBase + lf::kDmaAddressOffset)
                : "memory");
-  // QEMU completes the transfer before the store returns; the control word
-  // is cleared (or keeps the error bit). Bounded wait all the same.
+  // QEMU completes the transfer before the store returns, clearing the
+  // control word (or leaving the error bit). Bounded wait all the same.
   for (unsigned spin = 0; spin < 1'000'000; ++spin) {
     invalidate(reinterpret_cast<uintptr_t>(&g_access), sizeof(g_access));
-    const uint32_t c = __builtin_bswap32(*static_cast<volatile uint32_t*>(&g_access.control));
-    if ((c & kCtlError) != 0) return false;
+    const uint32_t c = lf::DmaAccess::to_be32(*static_cast<volatile uint32_t*>(&g_access.control_be));
+    if ((c & lf::kDmaCtlError) != 0) return false;
     if (c == 0) return true;
   }
   return false;
 }
 
-}  // namespace
-
-bool read(uint16_t select, uint64_t dest, uint32_t length, uint32_t skip) {
-  const uint32_t sel = (uint32_t{select} << 16) | kCtlSelect;
-  if (skip != 0) {
-    if (!transfer(sel | kCtlSkip, 0, skip)) return false;
-    if (!transfer(kCtlRead, dest, length)) return false;
-  } else if (!transfer(sel | kCtlRead, dest, length)) {
+bool read_small(uint16_t key, size_t n) {
+  g_small = {};
+  if (!read(key, reinterpret_cast<uintptr_t>(g_small.data()), static_cast<uint32_t>(n))) {
     return false;
   }
+  invalidate(reinterpret_cast<uintptr_t>(g_small.data()), g_small.size());
   return true;
 }
 
+}  // namespace
+
+bool read(uint16_t select, uint64_t dest, uint32_t length) {
+  return transfer({.selector = select, .select = true, .read = true}, dest, length);
+}
+
 bool present() {
-  // The signature and ID through the DMA path itself: if DMA is absent the
-  // read fails (the register ignores the write) and so does this check.
-  // Before that, the ID through the data register would need the port; the
-  // DMA-capable QEMU 2.9+ is required anyway.
-  g_small = {};
-  if (!read(kSignature, reinterpret_cast<uintptr_t>(g_small.data()), 4)) return false;
-  invalidate(reinterpret_cast<uintptr_t>(g_small.data()), g_small.size());
-  if (g_small[0] != 'Q' || g_small[1] != 'E' || g_small[2] != 'M' || g_small[3] != 'U') return false;
-  g_small = {};
-  if (!read(kId, reinterpret_cast<uintptr_t>(g_small.data()), 4)) return false;
-  invalidate(reinterpret_cast<uintptr_t>(g_small.data()), g_small.size());
+  // Both through the DMA path itself: without DMA the write to its register
+  // is ignored, the transfer never completes, and this says no.
+  if (!read_small(lf::kKeySignature, lf::kSignature.size()) ||
+      std::string_view(reinterpret_cast<const char*>(g_small.data()), lf::kSignature.size()) !=
+          lf::kSignature) {
+    return false;
+  }
+  if (!read_small(lf::kKeyId, 4)) return false;
   const uint32_t id = g_small[0] | (uint32_t{g_small[1]} << 8);
-  return (id & kIdDma) != 0;
+  return (id & lf::kIdDma) != 0;
 }
 
 }  // namespace el2::fwcfg

@@ -80,6 +80,13 @@ uint64_t counter() {
   return v;
 }
 
+// The link map's constants (el2/layout.h, for the assembly and the linker) and
+// the launcher's (launch/constants.h) describe one layout.
+static_assert(HYP_RAM_BASE == launch::kHypBase && HYP_RESERVED_SIZE == launch::kHypReservedSize);
+static_assert(HYP_STAGING_BASE == launch::kPvmfwImagePhysBase &&
+              HYP_STAGING_SIZE == launch::kPvmfwImageMaxSize);
+static_assert(VM_RAM_PA == launch::kVmRamPhysBase && VM_RAM_IPA == launch::kRamBase);
+
 [[noreturn]] void refuse(const char* what, std::string_view reason, std::string_view detail = {}) {
   wipe_secrets();
   console::print("hyp: %s refused: %.*s", what, static_cast<int>(reason.size()), reason.data());
@@ -128,6 +135,13 @@ void load(std::string_view name, const std::optional<launch::fw_cfg::File>& f, u
   if (!f || !fwcfg::read(f->select, dest, f->size)) refuse("launch", "FW_CFG_READ", name);
 }
 
+// The same into the hypervisor's own memory, which it then reads: the lines
+// the device wrote behind are discarded from the caches.
+void load_own(std::string_view name, const std::optional<launch::fw_cfg::File>& f, uint64_t dest) {
+  load(name, f, dest);
+  invalidate(dest, f->size);
+}
+
 // The machine's RAM, from the tree QEMU leaves at the start of RAM under -bios
 // (the platform's own description, as a bootloader trusts its board's tree;
 // virt has no fw_cfg RAM-size item). 0 when it is not there or says nothing.
@@ -151,7 +165,9 @@ alignas(64) constinit std::array<char, 64> g_hook{};
 void read_test_hook() {
   auto f = launch::fw_cfg::find_file(g_dir, "opt/pvm/test-hook");
   if (!f || !*f || (*f)->size >= g_hook.size()) return;
-  (void)fwcfg::read((*f)->select, reinterpret_cast<uintptr_t>(g_hook.data()), (*f)->size);
+  if (fwcfg::read((*f)->select, reinterpret_cast<uintptr_t>(g_hook.data()), (*f)->size)) {
+    invalidate(reinterpret_cast<uintptr_t>(g_hook.data()), g_hook.size());
+  }
 }
 void test_hook(std::string_view at) {
   if (std::string_view(g_hook.data()) != at) return;
@@ -246,9 +262,11 @@ extern "C" [[noreturn]] void hyp_main() {
 
   // 1. The launch description.
   if (!fwcfg::present()) refuse("launch", "NO_FW_CFG", "QEMU's fw_cfg with DMA is required");
-  if (!fwcfg::read(fwcfg::kFileDir, reinterpret_cast<uintptr_t>(g_dir.data()), g_dir.size())) {
+  if (!fwcfg::read(launch::fw_cfg::kKeyFileDir, reinterpret_cast<uintptr_t>(g_dir.data()),
+                   g_dir.size())) {
     refuse("launch", "FW_CFG_READ", "directory");
   }
+  invalidate(reinterpret_cast<uintptr_t>(g_dir.data()), g_dir.size());
   const uint64_t machine_ram = machine_ram_size();
   if (machine_ram == 0) refuse("launch", "NO_MACHINE_DT", "QEMU's device tree at the start of RAM");
   read_test_hook();
@@ -258,7 +276,7 @@ extern "C" [[noreturn]] void hyp_main() {
   alignas(64) static constinit std::array<std::byte, launch::kHeaderSize> header_bytes{};
   if (!files->launch) refuse("launch", "MISSING_FILE", launch::kFileLaunch);
   if (files->launch->size != header_bytes.size()) refuse("launch", "BAD_SIZE", launch::kFileLaunch);
-  load(launch::kFileLaunch, files->launch, reinterpret_cast<uintptr_t>(header_bytes.data()));
+  load_own(launch::kFileLaunch, files->launch, reinterpret_cast<uintptr_t>(header_bytes.data()));
   auto parsed = launch::parse_header(header_bytes);
   if (!parsed) refuse("launch", launch::to_string(parsed.error()));
   auto plan = launch::check_launch(*parsed, files->sizes(), machine_ram);
@@ -268,7 +286,7 @@ extern "C" [[noreturn]] void hyp_main() {
 
   // 2. pvmfw.img, verified like a bootloader verifies its next stage.
   const uint64_t t_verify = counter();
-  load(launch::kFilePvmfwImage, files->pvmfw_image, HYP_STAGING_BASE);
+  load_own(launch::kFilePvmfwImage, files->pvmfw_image, HYP_STAGING_BASE);
   const uint64_t img_size = plan->pvmfw_image_size;
   const auto* img = reinterpret_cast<const std::byte*>(uintptr_t{HYP_STAGING_BASE});
   const std::span<const std::byte> platform_key(hyp_key::platform_key, hyp_key::platform_key_size);
@@ -285,7 +303,7 @@ extern "C" [[noreturn]] void hyp_main() {
   // 3. The DICE stage below pvmfw, written as pvmfw's config blob.
   const uint64_t t_dice = counter();
   set_secrets_live(true);
-  load(launch::kFileUds, files->uds, reinterpret_cast<uintptr_t>(g_uds.data()));
+  load_own(launch::kFileUds, files->uds, reinterpret_cast<uintptr_t>(g_uds.data()));
   test_hook("fault-with-secrets");
   auto handover = dice::pvmfw::pvmfw_stage_handover(
       std::span<const uint8_t, 32>(g_uds.data(), 32),

@@ -45,12 +45,27 @@ uint8_t physical_address_size() {
   return parange > 5 ? 5 : parange;
 }
 
-void clean_to_poc(uint64_t a, uint64_t size) {
+namespace {
+// The smallest data cache line (CTR_EL0.DminLine, in words).
+uint64_t dcache_line() {
   uint64_t ctr;
   asm volatile("mrs %0, ctr_el0" : "=r"(ctr));
-  const uint64_t line = 4ull << ((ctr >> 16) & 0xf);
+  return 4ull << ((ctr >> 16) & 0xf);
+}
+}  // namespace
+
+void clean_to_poc(uint64_t a, uint64_t size) {
+  const uint64_t line = dcache_line();
   for (uint64_t p = a & ~(line - 1); p < a + size; p += line) {
     asm volatile("dc civac, %0" : : "r"(p) : "memory");
+  }
+  asm volatile("dsb sy" : : : "memory");
+}
+
+void invalidate(uint64_t a, uint64_t size) {
+  const uint64_t line = dcache_line();
+  for (uint64_t p = a & ~(line - 1); p < a + size; p += line) {
+    asm volatile("dc ivac, %0" : : "r"(p) : "memory");
   }
   asm volatile("dsb sy" : : : "memory");
 }
