@@ -151,11 +151,15 @@ std::expected<std::vector<uint8_t>, InitramfsError> InitramfsWriter::finish() {
   return std::move(out_);
 }
 
+std::span<const uint8_t> counter_probe_program() {
+  return {reinterpret_cast<const uint8_t*>(guest::counter_probe), guest::counter_probe_size};
+}
+
 std::string_view demo_init_script() {
   // Runs as PID 1 with the console on stdin/stdout (needs /dev/console).
   // Words are left unquoted where the shell should join lines with spaces.
   return R"script(#!/bin/busybox sh
-echo "pvm-guest: reached /init"
+/bin/counter-probe
 /bin/busybox --install -s /bin
 export PATH=/bin
 mount -t proc proc /proc
@@ -211,6 +215,7 @@ std::expected<std::vector<uint8_t>, InitramfsError> build_demo_initramfs(
            // Linux devices.txt: 5:1 is /dev/console.
            writer.add_char_device("/dev/console", 5, 1, 0600),
            writer.add_file("/bin/busybox", busybox, 0755),
+           writer.add_file("/bin/counter-probe", counter_probe_program(), 0755),
            writer.add_file("/init", script_bytes, 0755),
        }) {
     if (!step) return std::unexpected(step.error());

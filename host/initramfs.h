@@ -15,6 +15,7 @@
 // the writer refuses anything else.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <expected>
 #include <map>
@@ -24,6 +25,12 @@
 #include <vector>
 
 namespace pvm {
+
+namespace guest {
+// guest/counter_probe.c as built (scripts/embed.py).
+extern const std::byte counter_probe[];
+extern const size_t counter_probe_size;
+}  // namespace guest
 
 enum class InitramfsError {
   kBadPath,          // empty, ".", "..", empty component, or trailing '/'
@@ -79,15 +86,20 @@ class InitramfsWriter {
   bool finished_ = false;
 };
 
+// counter-probe (guest/counter_probe.c): a static arm64 Linux program that
+// prints "pvm-guest: reached /init at counter tick N (F Hz)", the virtual
+// counter since reset, and exits. Built with the CLI and embedded in it.
+std::span<const uint8_t> counter_probe_program();
+
 // The /init script of the demo initramfs: a busybox shell script whose every
-// line of output starts with "pvm-guest: ", the first being exactly
-// "pvm-guest: reached /init" and the last "pvm-guest: powering off" before it
-// powers the VM off.
+// line of output starts with "pvm-guest: ". It runs /bin/counter-probe first,
+// so the first line starts "pvm-guest: reached /init at counter tick "; the
+// last is "pvm-guest: powering off" before it powers the VM off.
 std::string_view demo_init_script();
 
 // The demo initramfs: /bin, /dev, /proc, /sys, /dev/console (char 5:1, 0600),
-// /bin/busybox (0755, the given static busybox) and /init (0755,
-// demo_init_script()).
+// /bin/busybox (0755, the given static busybox), /bin/counter-probe (0755,
+// counter_probe_program()) and /init (0755, demo_init_script()).
 [[nodiscard]] std::expected<std::vector<uint8_t>, InitramfsError> build_demo_initramfs(
     std::span<const uint8_t> busybox);
 

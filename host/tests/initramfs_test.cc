@@ -5,6 +5,7 @@
 
 #include <charconv>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -174,7 +175,7 @@ TEST(Initramfs, DemoArchive) {
   auto archive = build_demo_initramfs(bytes(busybox));
   ASSERT_TRUE(archive.has_value());
   auto entries = parse_or_fail(*archive);
-  ASSERT_EQ(entries.size(), 7u);
+  ASSERT_EQ(entries.size(), 8u);
   auto find = [&](std::string_view name) -> const Entry* {
     for (const Entry& e : entries) {
       if (e.name == name) return &e;
@@ -194,19 +195,46 @@ TEST(Initramfs, DemoArchive) {
   ASSERT_NE(bb, nullptr);
   EXPECT_EQ(bb->mode, 0100755u);
   EXPECT_EQ(bb->data, busybox);
+  const Entry* probe = find("bin/counter-probe");
+  ASSERT_NE(probe, nullptr);
+  EXPECT_EQ(probe->mode, 0100755u);
+  std::span<const uint8_t> program = counter_probe_program();
+  EXPECT_EQ(probe->data, std::string(program.begin(), program.end()));
   const Entry* init = find("init");
   ASSERT_NE(init, nullptr);
   EXPECT_EQ(init->mode, 0100755u);
   EXPECT_EQ(init->data, demo_init_script());
 }
 
+// The probe as Linux will exec it: a static little-endian ELF64 executable
+// for AArch64 with no program interpreter, whose one line is the goal.
+TEST(Initramfs, CounterProbeIsAStaticArm64Program) {
+  std::span<const uint8_t> elf = counter_probe_program();
+  ASSERT_GE(elf.size(), 64u);
+  EXPECT_EQ(std::string(elf.begin(), elf.begin() + 4), "\x7f" "ELF");
+  EXPECT_EQ(elf[4], 2);  // ELFCLASS64
+  EXPECT_EQ(elf[5], 1);  // ELFDATA2LSB
+  auto u16 = [&](size_t at) { return static_cast<unsigned>(elf[at] | elf[at + 1] << 8); };
+  EXPECT_EQ(u16(16), 2u);    // e_type ET_EXEC
+  EXPECT_EQ(u16(18), 183u);  // e_machine EM_AARCH64
+  uint64_t phoff = 0;
+  for (int i = 7; i >= 0; --i) phoff = phoff << 8 | elf[32 + i];
+  const unsigned phentsize = u16(54), phnum = u16(56);
+  ASSERT_LE(phoff + uint64_t{phentsize} * phnum, elf.size());
+  for (unsigned i = 0; i < phnum; ++i) {
+    EXPECT_NE(u16(phoff + i * phentsize), 3u) << "PT_INTERP: not static";
+  }
+  const std::string text(elf.begin(), elf.end());
+  EXPECT_NE(text.find("pvm-guest: reached /init at counter tick "), std::string::npos);
+  EXPECT_LT(elf.size(), 4096u);
+}
+
 TEST(Initramfs, DemoScriptPrintsTheAgreedLines) {
   std::string_view script = demo_init_script();
   EXPECT_TRUE(script.starts_with("#!/bin/busybox sh\n"));
-  // The first thing printed is exactly the default goal of `pvm run`.
-  size_t first_echo = script.find("echo ");
-  ASSERT_NE(first_echo, std::string_view::npos);
-  EXPECT_EQ(script.substr(first_echo, 32), "echo \"pvm-guest: reached /init\"\n");
+  // The first thing run is the counter probe, whose line starts with the
+  // default goal of `pvm run`.
+  EXPECT_TRUE(script.substr(18).starts_with("/bin/counter-probe\n"));
   EXPECT_NE(script.find("/bin/busybox --install -s /bin"), std::string_view::npos);
   EXPECT_NE(script.find("mount -t proc"), std::string_view::npos);
   EXPECT_NE(script.find("mount -t sysfs"), std::string_view::npos);
