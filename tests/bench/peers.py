@@ -52,7 +52,7 @@ def uboot_config():
     return int(config["CONFIG_ENV_ADDR"], 16), int(config["CONFIG_ENV_SIZE"], 16)
 
 
-def uboot_env_flash(path):
+def uboot_env_flash(path, env_addr, env_size):
     """Writes QEMU virt's second flash bank holding a U-Boot environment that
     boots at once (bootdelay=0) what QEMU passes through fw_cfg.
 
@@ -65,7 +65,6 @@ def uboot_env_flash(path):
     from fw_cfg and sets filesize to the initrd's size; booti boots the Image
     with U-Boot's own copy of QEMU's tree, whose /chosen/bootargs is -append.
     """
-    env_addr, env_size = uboot_config()
     offset = env_addr - VIRT_FLASH_BANK1
     if not 0 <= offset <= VIRT_FLASH_BANK_SIZE - env_size:
         raise SystemExit(f"bench: U-Boot's environment at {env_addr:#x} is not in flash bank 1")
@@ -95,7 +94,7 @@ def peer_paths(qemu, kernel, initrd, cmdline, work):
     """The QEMU command of each peer path: (key, name, argv, verifies)."""
     boot = ["-kernel", kernel, "-initrd", initrd, "-append", cmdline]
     env_flash = os.path.join(work, "u-boot-env.img")
-    uboot_env_flash(env_flash)
+    uboot_env_flash(env_flash, *uboot_config())
     return [
         ("direct", "QEMU -kernel directly", qemu + boot, "nothing"),
         ("u-boot", f"U-Boot {package_version(PACKAGES['u-boot'])} (bootdelay=0, qfw load, booti)",
