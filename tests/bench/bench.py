@@ -451,7 +451,8 @@ def print_report(r):
           f" (largest residual {r['scaling_max_residual_insns'] / 1e3:.1f} k)")
 
     print()
-    print("boot paths, same kernel, initramfs and QEMU options, timed from reset:")
+    print("boot paths: the same kernel, initramfs and command line, QEMU virt with the same"
+          " options, timed from reset:")
     head = ("path", "reset to /init", "x direct", "before the kernel", "verifies")
     table = [head]
     for p in paths.values():
@@ -466,6 +467,14 @@ def print_report(r):
                                for i, c in enumerate(row)).rstrip())
     print("  (before the kernel: guest instructions until the kernel's first instruction;"
           " 'diff.' = reset to /init minus direct's)")
+    if "hyp+pvmfw" in paths:
+        print("  (hypervisor + pvmfw adds virtualization=on and the hypervisor's 16 MiB above the"
+              " VM's 1024 MiB)")
+    if "pvmfw" in paths:
+        k_pvmfw = paths["pvmfw"]["init_insns"] - paths["pvmfw"]["firmware_insns"]
+        print(f"  (the kernel's own part, first instruction to /init: {k_pvmfw / 1e6:.1f} ms after"
+              f" pvmfw, {paths['direct']['init_insns'] / 1e6:.1f} ms direct: it depends on the"
+              " tree it is given)")
     print(f"  kernel: {r['kernel_version']}")
     print(f"  QEMU:   {r['qemu_version']}")
     if r["plot_file"]:
