@@ -325,10 +325,8 @@ def main() -> int:
 
         # 4. The same kernel and initramfs by QEMU directly (-kernel), and
         # with --peers through U-Boot and EDK2: same QEMU options as pvm run.
-        runs = peers.peer_paths(QEMU, kernels[-1], initramfs, cmdline, tmp)
-        if not args.peers:
-            runs = runs[:1]
-        for key, name, argv, verifies in runs:
+        for key, name, argv, verifies in peers.peer_paths(QEMU, kernels[-1], initramfs, cmdline,
+                                                          tmp, firmware=args.peers):
             code, out = run(argv, timeout=600)
             init = peers.probe_insns(out)
             if init is None:

@@ -90,13 +90,17 @@ def missing():
     return [pkg for pkg in PACKAGES.values() if package_version(pkg) is None]
 
 
-def peer_paths(qemu, kernel, initrd, cmdline, work):
-    """The QEMU command of each peer path: (key, name, argv, verifies)."""
+def peer_paths(qemu, kernel, initrd, cmdline, work, firmware=True):
+    """The QEMU command of each peer path: (key, name, argv, verifies);
+    direct -kernel only unless `firmware` (which needs PACKAGES)."""
     boot = ["-kernel", kernel, "-initrd", initrd, "-append", cmdline]
+    direct = ("direct", "QEMU -kernel directly", qemu + boot, "nothing")
+    if not firmware:
+        return [direct]
     env_flash = os.path.join(work, "u-boot-env.img")
     uboot_env_flash(env_flash, *uboot_config())
     return [
-        ("direct", "QEMU -kernel directly", qemu + boot, "nothing"),
+        direct,
         ("u-boot", f"U-Boot {package_version(PACKAGES['u-boot'])} (bootdelay=0, qfw load, booti)",
          qemu + ["-bios", UBOOT_BIN,
                  "-drive", f"if=pflash,unit=1,format=raw,file={env_flash}"] + boot,
