@@ -367,7 +367,7 @@ def main() -> int:
     # 6. The plot.
     results["plot_file"] = None
     if args.peers:
-        time_bars, firmware_bars = [], []
+        time_bars, firmware_bars, zoom_bars = [], [], []
         for key, p in results["paths"].items():
             label = {"direct": "direct -kernel", "u-boot": "U-Boot", "edk2": "EDK2",
                      "pvmfw": "pvmfw (-bios)", "hyp+pvmfw": "hypervisor + pvmfw"}[key]
@@ -375,15 +375,17 @@ def main() -> int:
             kernel = p["init_insns"] - p["firmware_insns"]
             time_bars.append((label, fw + [("kernel", kernel)],
                               f"{p['init_ms']:.1f} ms, {p['vs_direct']:.3f}x"))
+            verified = not p["verifies"].startswith("nothing")
             firmware_bars.append((label, fw, f"{p['firmware_insns'] / 1e6:.2f} M"
                                   + ("" if key == "direct" else
-                                     " (verifies nothing)" if p["verifies"].startswith("nothing")
-                                     else " (verified)")))
+                                     " (verified)" if verified else " (verifies nothing)")))
+            if verified:
+                zoom_bars.append(firmware_bars[-1])
         kernel = re.match(r"Linux version (\S+).*?(#\d+ .*)?$", results["kernel_version"] or "")
         plot.write_svg(args.plot, "pvm bench --peers: the same kernel and initramfs, five boot paths",
                        (f"Linux {kernel.group(1)} ({kernel.group(2) or ''})" if kernel else "Linux ?")
                        + f"\n{results['qemu_version']}, -icount shift=0: 1 instruction = 1 ns",
-                       time_bars, firmware_bars)
+                       time_bars, firmware_bars, zoom_bars)
         results["plot_file"] = args.plot
 
     r = results

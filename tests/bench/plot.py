@@ -1,10 +1,11 @@
-"""The plot of `./pvm bench --peers`: an SVG with two panels of stacked
+"""The plot of `./pvm bench --peers`: an SVG with panels of stacked
 horizontal bars, one bar per boot path.
 
-  top     virtual time from reset to Linux's /init (ms), split into what ran
+  first   virtual time from reset to Linux's /init (ms), split into what ran
           before the kernel's first instruction and the kernel up to /init;
-  bottom  what ran before the kernel (millions of guest instructions), with
-          pvmfw's and the hypervisor's phases stacked.
+  second  what ran before the kernel (millions of guest instructions), with
+          pvmfw's and the hypervisor's phases stacked;
+  third   the same for the verified paths only, at their own scale.
 
 Plain SVG 1.1 written by hand: no plotting package to install.
 """
@@ -77,9 +78,11 @@ def panel(out, y, title, bars, scale, unit, fmt):
     return 26 + height + 40
 
 
-def write_svg(path, title, subtitle, time_bars, firmware_bars):
-    """time_bars and firmware_bars: [(label, [(kind, instructions)], note)];
-    subtitle: lines separated by newlines."""
+def write_svg(path, title, subtitle, time_bars, firmware_bars, zoom_bars=()):
+    """time_bars, firmware_bars and zoom_bars: [(label, [(kind, instructions)],
+    note)]; zoom_bars, if any, get a third panel at their own scale (the
+    verified paths, whose phases are thin next to EDK2). subtitle: lines
+    separated by newlines."""
     out = []
     y = 10
     out.append(f'<text x="10" y="{y + 16}" {FONT} font-size="15" font-weight="bold">'
@@ -93,6 +96,9 @@ def write_svg(path, title, subtitle, time_bars, firmware_bars):
                "virtual milliseconds", lambda v: f"{v:g}")
     y += panel(out, y, "Before the kernel's first instruction", firmware_bars, 1e6,
                "millions of guest instructions", lambda v: f"{v:g}")
+    if zoom_bars:
+        y += panel(out, y, "The same, verified paths only, phase by phase", zoom_bars, 1e6,
+                   "millions of guest instructions", lambda v: f"{v:g}")
     kinds = [k for k in KINDS
              if any(kind == k[0] for bars in (time_bars, firmware_bars)
                     for _, segs, _ in bars for kind, _ in segs)]
