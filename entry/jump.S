@@ -49,14 +49,10 @@
  * maintenance instructions"): the ranges are exactly what entry/mmu.cc
  * maps writable, leaving out the unmapped stack guard pages.
  */
+#include <base/asm.h>
 #include <board/layout.h>
 
 #define PSCI_SYSTEM_RESET 0x84000009
-
-.macro adr_l reg, sym
-  adrp \reg, \sym
-  add \reg, \reg, :lo12:\sym
-.endm
 
 /* Calls \fn(x1 = start, x2 = end) for every range pvmfw maps writable, in
  * ascending address order; \all = 0: pvmfw's scratch only (the jump keeps

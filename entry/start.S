@@ -14,30 +14,17 @@
  *   5. build the identity map, turn on MMU + caches (pvmfw_enable_mmu)
  *   6. pvmfw_main(dt, el) -- never returns
  */
+#include <base/asm.h>
 #include <board/layout.h>
 
 /* System register values are built from typed fields in C++
  * (base/sysreg.h): entry/mmu.cc turns the MMU on, entry/canary.cc seeds the
  * stack protector. */
 
-.macro adr_l reg, sym
-  adrp \reg, \sym
-  add \reg, \reg, :lo12:\sym
-.endm
-
 .section .text.head, "ax"
 .global _start
 _start:
-  /* An arm64 Image header (Linux booting.rst) so loaders that expect one can
-   * place pvmfw; code0 branches over it. */
-  b real_start                 /* code0 */
-  .word 0                      /* code1 */
-  .quad 0                      /* text_offset */
-  .quad __image_size           /* image_size */
-  .quad 0xa                    /* flags: LE, 4K pages, anywhere */
-  .quad 0, 0, 0                /* res2..res4 */
-  .ascii "ARM\x64"             /* magic */
-  .word 0                      /* res5 */
+  arm64_image_header real_start
 
 .section .text.entry, "ax"
 real_start:
@@ -63,26 +50,8 @@ real_start:
   adr_l x1, __stack_top
   mov sp, x1
 
-  /* .data: flash -> scratch. Both ends are 16-byte aligned by the link map. */
-  adr_l x1, __data_lma
-  adr_l x2, __data_start
-  adr_l x3, __data_end
-1:cmp x2, x3
-  b.hs 2f
-  ldp x4, x5, [x1], #16
-  stp x4, x5, [x2], #16
-  b 1b
-2:adr_l x2, __bss_start
-  adr_l x3, __bss_end
-3:cmp x2, x3
-  b.hs 4f
-  stp xzr, xzr, [x2], #16
-  b 3b
-4:
-  /* Thread pointer for the TLS block (see the link map). */
-  adr_l x1, __tls_start
-  sub x1, x1, #16
-  msr tpidr_el0, x1
+  /* .data from flash, .tbss and .bss zeroed, the TLS pointer. */
+  init_sections
 
   /* Stack canary from FEAT_RNG (RNDR) when present, else 0 (pvmfw_main
    * reports it). Before any stack-protected code runs. */
@@ -153,18 +122,7 @@ pvmfw_halt:
 /* dcache_invalidate_range(x1 = start, x2 = end): DC IVAC by line (CTR_EL0). */
 .global dcache_invalidate_range
 dcache_invalidate_range:
-  mrs x3, ctr_el0
-  ubfx x3, x3, #16, #4
-  mov x4, #4
-  lsl x3, x4, x3               /* line size in bytes */
-  sub x4, x3, #1
-  bic x1, x1, x4
-1:cmp x1, x2
-  b.hs 2f
-  dc ivac, x1
-  add x1, x1, x3
-  b 1b
-2:dsb sy
+  dcache_by_line ivac, x1, x2, x3, x4
   ret
 
 .section .rodata.entry, "a"

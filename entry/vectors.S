@@ -8,10 +8,7 @@
  *
  * Frame layout (struct ExceptionFrame in exceptions.cc): x0..x30, sp.
  */
-.macro adr_l reg, sym
-  adrp \reg, \sym
-  add \reg, \reg, :lo12:\sym
-.endm
+#include <base/asm.h>
 
 .macro entry kind
   .balign 0x80

@@ -10,6 +10,7 @@
  * Secondary CPUs arrive at hyp_secondary_entry from PSCI CPU_ON (the
  * hypervisor starts them for the guest's CPU_ON) with x0 = their slot.
  */
+#include <base/asm.h>
 #include <el2/layout.h>
 
 #define PAGE 4096
@@ -17,22 +18,10 @@
  * caches and alignment checks off. */
 #define SCTLR_EL2_MMU_OFF 0x30c50830
 
-.macro adr_l reg, sym
-  adrp \reg, \sym
-  add \reg, \reg, :lo12:\sym
-.endm
-
 .section .text.head, "ax"
 .global _start
 _start:
-  b real_start                 /* an arm64 Image header, as pvmfw has */
-  .word 0
-  .quad 0
-  .quad __image_size
-  .quad 0xa
-  .quad 0, 0, 0
-  .ascii "ARM\x64"
-  .word 0
+  arm64_image_header real_start  /* as pvmfw has */
 
 .section .text.entry, "ax"
 real_start:
@@ -53,23 +42,7 @@ real_start:
   adr_l x1, __stack_top
   mov sp, x1
 
-  adr_l x1, __data_lma
-  adr_l x2, __data_start
-  adr_l x3, __data_end
-1:cmp x2, x3
-  b.hs 2f
-  ldp x4, x5, [x1], #16
-  stp x4, x5, [x2], #16
-  b 1b
-2:adr_l x2, __bss_start
-  adr_l x3, __bss_end
-3:cmp x2, x3
-  b.hs 4f
-  stp xzr, xzr, [x2], #16
-  b 3b
-4:adr_l x1, __tls_start
-  sub x1, x1, #16
-  msr tpidr_el0, x1            /* cleared before the VM first runs */
+  init_sections                /* TPIDR_EL0 is cleared before the VM first runs */
 
   bl hyp_enable_mmu            /* false: the map could not be built */
   cbz w0, mmu_failed
@@ -121,18 +94,7 @@ hyp_halt:
 
 /* dcache_invalidate_range(x1 = start, x2 = end): DC IVAC by line. Uses x3, x4. */
 dcache_invalidate_range:
-  mrs x3, ctr_el0
-  ubfx x3, x3, #16, #4
-  mov x4, #4
-  lsl x4, x4, x3
-  sub x3, x4, #1
-  bic x1, x1, x3
-1:cmp x1, x2
-  b.hs 2f
-  dc ivac, x1
-  add x1, x1, x4
-  b 1b
-2:dsb sy
+  dcache_by_line ivac, x1, x2, x3, x4
   ret
 
 /* early_puts(x0 = NUL-terminated string) on the PL011, MMU off. x0-x3, x9. */

@@ -14,10 +14,7 @@
  * Frame layout (hyp::GuestRegs / the fatal frame): x0..x30, then one spare
  * slot (the interrupted sp for fatal frames).
  */
-.macro adr_l reg, sym
-  adrp \reg, \sym
-  add \reg, \reg, :lo12:\sym
-.endm
+#include <base/asm.h>
 
 .macro fatal kind
   .balign 0x80

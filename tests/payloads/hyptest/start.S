@@ -5,10 +5,7 @@
  * the faulting instruction skipped, so a test can touch what it must not and
  * check the abort it gets. Anything else powers off.
  */
-.macro adr_l reg, sym
-  adrp \reg, \sym
-  add \reg, \reg, :lo12:\sym
-.endm
+#include <base/asm.h>
 
 .section .text.entry, "ax"
 .global _start

@@ -1,0 +1,81 @@
+/*
+ * Assembler macros shared by the images' start-up code: pvmfw (entry/),
+ * hyp.bin (hypervisor/el2/) and the bare-metal test payloads. Only for .S
+ * files; each macro names the registers it clobbers.
+ */
+#pragma once
+
+#ifndef __ASSEMBLER__
+#error "base/asm.h is for assembly files"
+#endif
+
+/* adr_l reg, sym: sym's address, PC-relative (within 4 GiB). */
+.macro adr_l reg, sym
+  adrp \reg, \sym
+  add \reg, \reg, :lo12:\sym
+.endm
+
+/*
+ * arm64_image_header entry: Linux's arm64 Image header (booting.rst), so
+ * loaders that expect one can place the image; code0 branches to `entry`.
+ * The link map provides __image_size.
+ */
+.macro arm64_image_header entry
+  b \entry                     /* code0 */
+  .word 0                      /* code1 */
+  .quad 0                      /* text_offset */
+  .quad __image_size           /* image_size */
+  .quad 0xa                    /* flags: LE, 4K pages, anywhere */
+  .quad 0, 0, 0                /* res2..res4 */
+  .ascii "ARM\x64"             /* magic */
+  .word 0                      /* res5 */
+.endm
+
+/*
+ * init_sections: the C/C++ run-time's sections, with the MMU off. Copies
+ * .data (and the TLS init image) from __data_lma to [__data_start,
+ * __data_end), zeroes [__bss_start, __bss_end) (.tbss included), and points
+ * TPIDR_EL0 at the TLS block (__tls_start - 16, the AArch64 TLS variant-1
+ * layout picolibc's errno uses). The link map aligns all four ends to 16
+ * bytes: aligned 16-byte accesses only (no alignment fault with the MMU off).
+ * Clobbers x1-x5.
+ */
+.macro init_sections
+  adr_l x1, __data_lma
+  adr_l x2, __data_start
+  adr_l x3, __data_end
+1:cmp x2, x3
+  b.hs 2f
+  ldp x4, x5, [x1], #16
+  stp x4, x5, [x2], #16
+  b 1b
+2:adr_l x2, __bss_start
+  adr_l x3, __bss_end
+3:cmp x2, x3
+  b.hs 4f
+  stp xzr, xzr, [x2], #16
+  b 3b
+4:adr_l x1, __tls_start
+  sub x1, x1, #16
+  msr tpidr_el0, x1
+.endm
+
+/*
+ * dcache_by_line op, start, end, line, mask: DC <op> on every data-cache
+ * line of [start, end), then DSB SY. The line size is CTR_EL0.DminLine
+ * (words, log2). start is consumed; line and mask are scratch registers.
+ */
+.macro dcache_by_line op, start, end, line, mask
+  mrs \line, ctr_el0
+  ubfx \line, \line, #16, #4
+  mov \mask, #4
+  lsl \line, \mask, \line      /* line size in bytes */
+  sub \mask, \line, #1
+  bic \start, \start, \mask
+1:cmp \start, \end
+  b.hs 2f
+  dc \op, \start
+  add \start, \start, \line
+  b 1b
+2:dsb sy
+.endm
