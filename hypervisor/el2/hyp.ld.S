@@ -17,60 +17,8 @@ MEMORY {
 }
 
 SECTIONS {
-  .text : ALIGN(PAGE) {
-    __image_start = .;
-    __text_start = .;
-    KEEP(*(.text.head))
-    *(.text.entry)
-    *(.text .text.*)
-    . = ALIGN(PAGE);
-    __text_end = .;
-  } >image
-
-  .rodata : ALIGN(PAGE) {
-    __rodata_start = .;
-    *(.rodata .rodata.*)
-    *(.got .got.plt)
-  } >image
-
-  .init_array : { *(.init_array .init_array.*) *(.ctors) } >image
-  ASSERT(SIZEOF(.init_array) == 0, "static constructors are not allowed in the hypervisor")
-
-  .data : ALIGN(16) {
-    __scratch_start = .;
-    __data_start = .;
-    *(.data .data.*)
-    . = ALIGN(16);
-  } >scratch AT>image
-  .tdata : ALIGN(16) {
-    __tls_start = .;
-    *(.tdata .tdata.*)
-    . = ALIGN(16);
-    __data_end = .;
-  } >scratch AT>image
-  __data_lma = LOADADDR(.data);
-  ASSERT(__scratch_start == HYP_SCRATCH_BASE, ".data must open the scratch window")
-  ASSERT(LOADADDR(.tdata) - LOADADDR(.data) == ADDR(.tdata) - ADDR(.data),
-         ".data and .tdata must be copied as one block")
-
-  __rodata_end = ALIGN(LOADADDR(.tdata) + SIZEOF(.tdata), PAGE);
-  __image_end = LOADADDR(.tdata) + SIZEOF(.tdata);
-  __image_size = __image_end - __image_start;
-
-  .tbss (NOLOAD) : ALIGN(16) {
-    __bss_start = .;
-    *(.tbss .tbss.*)
-  } >scratch
-  .tbss_space (NOLOAD) : {
-    . = __bss_start + SIZEOF(.tbss);
-  } >scratch
-
-  .bss (NOLOAD) : ALIGN(16) {
-    *(.bss .bss.*)
-    *(COMMON)
-    . = ALIGN(16);
-    __bss_end = .;
-  } >scratch
+#define IMAGE_SCRATCH_BASE HYP_SCRATCH_BASE
+#include <base/image_sections.ld.h>
 
   /* The boot CPU's stack, then one per secondary CPU; each with an unmapped
    * guard page below it. */
