@@ -92,22 +92,7 @@ guest_common:
   eret
 
 fatal_common:
-  sub sp, sp, #(32 * 8)
-  stp x1, x2, [sp, #8]
-  stp x3, x4, [sp, #24]
-  stp x5, x6, [sp, #40]
-  stp x7, x8, [sp, #56]
-  stp x9, x10, [sp, #72]
-  stp x11, x12, [sp, #88]
-  stp x13, x14, [sp, #104]
-  stp x15, x16, [sp, #120]
-  stp x17, x18, [sp, #136]
-  stp x19, x20, [sp, #152]
-  stp x21, x22, [sp, #168]
-  stp x23, x24, [sp, #184]
-  stp x25, x26, [sp, #200]
-  stp x27, x28, [sp, #216]
-  stp x29, x30, [sp, #232]
+  frame_push_x1_x30
   mrs x1, tpidr_el2
   str x1, [sp, #0]
   str xzr, [sp, #248]
