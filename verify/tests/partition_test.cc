@@ -15,33 +15,6 @@ namespace {
 
 using Outcome = std::expected<VerifiedPartition, Failure>;
 
-std::string result(const Outcome& r) {
-  if (r) return "OK";
-  return std::string(to_string(r.error().error)) + " (" + r.error().detail + ")";
-}
-std::string name(const Outcome& r) { return r ? "OK" : to_string(r.error().error); }
-
-Buf payload(size_t size, uint8_t seed) {
-  Buf b(size);
-  for (size_t i = 0; i < size; ++i) b[i] = static_cast<uint8_t>(i * 13 + seed + (i >> 9));
-  return b;
-}
-
-const RsaKey& key() {
-  static const auto k = RsaKey::generate(2048, 11);
-  return *k;
-}
-const RsaKey& other_key() {
-  static const auto k = RsaKey::generate(2048, 12);
-  return *k;
-}
-
-Buf cat(std::initializer_list<Buf> parts) {
-  Buf out;
-  for (const auto& p : parts) out.insert(out.end(), p.begin(), p.end());
-  return out;
-}
-
 class Partition : public ::testing::Test {
  protected:
   Buf image = payload(9000, 7);

@@ -18,6 +18,27 @@ std::span<const std::byte> bytes(const Buf& b) { return std::as_bytes(std::span(
 
 Buf from_string(const std::string& s) { return Buf(s.begin(), s.end()); }
 
+Buf payload(size_t size, uint8_t seed) {
+  Buf b(size);
+  for (size_t i = 0; i < size; ++i) b[i] = static_cast<uint8_t>(i * 31 + seed + (i >> 8));
+  return b;
+}
+
+Buf cat(std::initializer_list<Buf> parts) {
+  Buf out;
+  for (const auto& p : parts) out.insert(out.end(), p.begin(), p.end());
+  return out;
+}
+
+const RsaKey& key() {
+  static const auto k = RsaKey::generate(2048, 1);
+  return *k;
+}
+const RsaKey& other_key() {
+  static const auto k = RsaKey::generate(2048, 2);
+  return *k;
+}
+
 Buf from_hex(const std::string& hex) {
   Buf out;
   for (size_t i = 0; i + 1 < hex.size(); i += 2) {

@@ -9,7 +9,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <expected>
 #include <filesystem>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <span>
@@ -42,6 +44,23 @@ void put_be64(Buf& b, size_t off, uint64_t v);
 uint32_t get_be32(const Buf& b, size_t off);
 uint64_t get_be64(const Buf& b, size_t off);
 
+// "OK", or the failure's stable name and detail: for EXPECT_EQ with a
+// readable message. name(): the stable name only.
+template <typename T>
+std::string result(const std::expected<T, Failure>& r) {
+  if (r) return "OK";
+  return std::string(to_string(r.error().error)) + " (" + r.error().detail + ")";
+}
+template <typename T>
+std::string name(const std::expected<T, Failure>& r) {
+  return r ? "OK" : std::string(to_string(r.error().error));
+}
+
+// `size` bytes of a fixed pattern, different for each seed.
+Buf payload(size_t size, uint8_t seed);
+// The parts, one after the other.
+Buf cat(std::initializer_list<Buf> parts);
+
 // H(parts...) with mbedTLS directly (not through base/sha2.h).
 Buf sha(HashAlgorithm a, std::initializer_list<std::span<const uint8_t>> parts);
 
@@ -65,6 +84,11 @@ class RsaKey {
   struct State;
   std::unique_ptr<State> s_;
 };
+
+// Two 2048-bit signing keys, each made once per test program: the one the
+// tests trust, and another.
+const RsaKey& key();
+const RsaKey& other_key();
 
 // Descriptors, encoded as avbtool does (header, fields, zero pad to 8).
 struct HashDesc {

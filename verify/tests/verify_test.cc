@@ -18,28 +18,6 @@ namespace {
 
 using Outcome = std::expected<VerifiedPayload, Failure>;
 
-// "OK" or the error's stable name, for EXPECT_EQ with a readable failure.
-std::string result(const Outcome& r) {
-  if (r) return "OK";
-  return std::string(to_string(r.error().error)) + " (" + r.error().detail + ")";
-}
-std::string name(const Outcome& r) { return r ? "OK" : to_string(r.error().error); }
-
-Buf payload(size_t size, uint8_t seed) {
-  Buf b(size);
-  for (size_t i = 0; i < size; ++i) b[i] = static_cast<uint8_t>(i * 31 + seed + (i >> 8));
-  return b;
-}
-
-const RsaKey& key() {
-  static const auto k = RsaKey::generate(2048, 1);
-  return *k;
-}
-const RsaKey& other_key() {
-  static const auto k = RsaKey::generate(2048, 2);
-  return *k;
-}
-
 class Verify : public ::testing::Test {
  protected:
   Buf kernel = payload(10000, 1);
@@ -89,12 +67,6 @@ class Verify : public ::testing::Test {
     return standalone(signed_vbmeta(spec(std::move(descriptors))), initrd_image);
   }
 };
-
-Buf cat(std::initializer_list<Buf> parts) {
-  Buf out;
-  for (const auto& p : parts) out.insert(out.end(), p.begin(), p.end());
-  return out;
-}
 
 // ---- Accepted images ----
 
