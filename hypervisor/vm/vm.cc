@@ -1,5 +1,6 @@
 #include "vm/vm.h"
 
+#include <cstddef>
 #include <new>
 
 #include "vm/abi.h"
@@ -47,50 +48,30 @@ CallExit forward(GuestRegs& regs, const Call& c) {
   return exit(CallExit::Kind::kPsciForward);
 }
 
-// PSCI calls the platform firmware answers for the guest.
-constexpr bool psci_forwarded(uint32_t fid) {
-  switch (fid) {
-    case abi::kPsciVersion:
-    case abi::kPsciCpuSuspend32:
-    case abi::kPsciCpuSuspend64:
-    case abi::kPsciCpuOff:
-    case abi::kPsciAffinityInfo32:
-    case abi::kPsciAffinityInfo64:
-    case abi::kPsciMigrateInfoType:
-    case abi::kPsciFeatures:
-      return true;
-    default:
-      return false;
+// Sets of function IDs the dispatcher asks about.
+template <size_t N>
+constexpr bool one_of(uint32_t fid, const uint32_t (&set)[N]) {
+  for (uint32_t f : set) {
+    if (f == fid) return true;
   }
+  return false;
 }
 
+// PSCI calls the platform firmware answers for the guest.
+constexpr uint32_t kPsciForwarded[] = {
+    abi::kPsciVersion,         abi::kPsciCpuSuspend32,  abi::kPsciCpuSuspend64,
+    abi::kPsciCpuOff,          abi::kPsciAffinityInfo32, abi::kPsciAffinityInfo64,
+    abi::kPsciMigrateInfoType, abi::kPsciFeatures,
+};
 // Calls the hypervisor serves itself that PSCI_FEATURES reports (DEN0022
 // §5.15; SMCCC_VERSION per DEN0028 §7.2.1, which guests probe this way).
-constexpr bool psci_served_here(uint32_t fid) {
-  switch (fid) {
-    case abi::kPsciCpuOn32:
-    case abi::kPsciCpuOn64:
-    case abi::kPsciSystemOff:
-    case abi::kPsciSystemReset:
-    case abi::kSmcccVersion:
-      return true;
-    default:
-      return false;
-  }
-}
-
-constexpr bool is_trng(uint32_t fid) {
-  switch (fid) {
-    case abi::kTrngVersion:
-    case abi::kTrngFeatures:
-    case abi::kTrngGetUuid:
-    case abi::kTrngRnd32:
-    case abi::kTrngRnd64:
-      return true;
-    default:
-      return false;
-  }
-}
+constexpr uint32_t kPsciServedHere[] = {
+    abi::kPsciCpuOn32, abi::kPsciCpuOn64, abi::kPsciSystemOff, abi::kPsciSystemReset,
+    abi::kSmcccVersion,
+};
+constexpr uint32_t kTrng[] = {
+    abi::kTrngVersion, abi::kTrngFeatures, abi::kTrngGetUuid, abi::kTrngRnd32, abi::kTrngRnd64,
+};
 
 bool test_bit(const std::array<uint64_t, kMaxDeviceGranules / 64>& bits, uint32_t i) {
   return ((bits[i / 64] >> (i % 64)) & 1) != 0;
@@ -405,7 +386,7 @@ CallExit Vm::cpu_on(GuestRegs& regs, uint64_t mpidr, uint64_t entry, uint64_t co
 
 CallExit Vm::handle_call(GuestRegs& regs) {
   const Call c = read_call(regs);
-  if (is_trng(c.fid) && ops_.random64 == nullptr) {
+  if (one_of(c.fid, kTrng) && ops_.random64 == nullptr) {
     set_result(regs, abi::kTrngNotSupported);
     return resume();
   }
@@ -471,7 +452,7 @@ CallExit Vm::handle_call(GuestRegs& regs) {
       return resume();
     case abi::kTrngFeatures:
       set_result(regs,
-                 is_trng(static_cast<uint32_t>(c.a1)) ? abi::kTrngSuccess : abi::kTrngNotSupported);
+                 one_of(static_cast<uint32_t>(c.a1), kTrng) ? abi::kTrngSuccess : abi::kTrngNotSupported);
       return resume();
     case abi::kTrngGetUuid:
       set_result(regs, abi::kKvmTrngUuidWords[0], abi::kKvmTrngUuidWords[1],
@@ -493,8 +474,8 @@ CallExit Vm::handle_call(GuestRegs& regs) {
       return forward(regs, c);
     case abi::kPsciFeatures: {
       const auto queried = static_cast<uint32_t>(c.a1);
-      if (psci_forwarded(queried)) return forward(regs, c);
-      set_result(regs, psci_served_here(queried) ? abi::kPsciSuccess : abi::kPsciNotSupported);
+      if (one_of(queried, kPsciForwarded)) return forward(regs, c);
+      set_result(regs, one_of(queried, kPsciServedHere) ? abi::kPsciSuccess : abi::kPsciNotSupported);
       return resume();
     }
     case abi::kPsciCpuOn32:
