@@ -12,13 +12,15 @@
  * secrets are live), wipes the secrets and powers the machine off.
  *
  * Frame layout (hyp::GuestRegs / the fatal frame): x0..x30, then one spare
- * slot (the interrupted sp for fatal frames).
+ * slot (the interrupted sp for fatal frames: entry/exception_frame.h).
  */
 #include <base/asm.h>
 
 .macro fatal kind
   .balign 0x80
-  msr tpidr_el2, x0            /* stash x0 */
+  msr tpidr_el2, x0            /* stash x0 and the interrupted sp (the */
+  mov x0, sp                   /* guest's TPIDRRO_EL0 is lost: the machine */
+  msr tpidrro_el0, x0          /* powers off after the report) */
   adr_l x0, __exc_stack_top
   mov sp, x0
   mov x0, #\kind
@@ -95,7 +97,8 @@ fatal_common:
   frame_push_x1_x30
   mrs x1, tpidr_el2
   str x1, [sp, #0]
-  str xzr, [sp, #248]
+  mrs x1, tpidrro_el0
+  str x1, [sp, #248]
   mov x1, sp
   mov x29, #0
   bl hyp_fatal
