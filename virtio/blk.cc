@@ -144,12 +144,15 @@ std::expected<Blk, Error> Blk::open(const Mmio& m, const Pages& pages) {
     sectors = rd(kConfig) | (uint64_t{rd(kConfig + 4)} << 32);
     if (rd(kConfigGeneration) == gen) break;
     if (tries == 16) {
-      wr(kStatus, kFailed);
+      wr(kStatus, 0);  // reset: the device forgets the queue's addresses
       return std::unexpected(Error::kDeviceFailed);
     }
   }
   wr(kStatus, kAcknowledge | kDriver | kFeaturesOk | kDriverOk);
-  if ((rd(kStatus) & (kNeedsReset | kFailed)) != 0) return std::unexpected(Error::kDeviceFailed);
+  if ((rd(kStatus) & (kNeedsReset | kFailed)) != 0) {
+    wr(kStatus, 0);
+    return std::unexpected(Error::kDeviceFailed);
+  }
   return Blk(m, pages, q, sectors);
 }
 
@@ -179,13 +182,19 @@ std::expected<void, Error> Blk::request(uint32_t type, uint64_t lba, size_t byte
   mmio_.write32(mmio_.ctx, kQueueNotify, 0);
 
   uint32_t spins = 0;
-  while (get<uint16_t>(ring, kUsed + 2) == last_used_) {
+  uint16_t used_idx;
+  while ((used_idx = get<uint16_t>(ring, kUsed + 2)) == last_used_) {
     if (++spins == kPollSpins) return std::unexpected(Error::kTimeout);
   }
   barrier();
-  const uint16_t used_idx = get<uint16_t>(ring, kUsed + 2);
-  const uint32_t id = get<uint32_t>(ring, kUsed + 4 + 8u * (last_used_ % queue_size_));
-  if (static_cast<uint16_t>(used_idx - last_used_) != 1 || id != 0) {
+  // The used element: our one chain (id 0), and for a read at least the
+  // data's length written (§2.6.8.1: len counts the bytes the device wrote),
+  // or the page's old bytes would pass for the disk's.
+  const size_t elem = kUsed + 4 + 8u * (last_used_ % queue_size_);
+  const uint32_t id = get<uint32_t>(ring, elem);
+  const uint32_t written = get<uint32_t>(ring, elem + 4);
+  if (static_cast<uint16_t>(used_idx - last_used_) != 1 || id != 0 ||
+      (type == kIn && written < bytes)) {
     return std::unexpected(Error::kBadReply);
   }
   ++last_used_;

@@ -19,6 +19,7 @@ struct FakeBlk {
   uint16_t queue_max = 16;
   uint8_t status_reply = 0;
   bool wrong_id = false;
+  bool short_read = false;  // report a read as done with no data written
   std::vector<std::byte> disk = std::vector<std::byte>(64 * 512);
   alignas(4096) std::array<std::byte, 4096> ring{};
   alignas(4096) std::array<std::byte, 4096> data{};
@@ -66,7 +67,9 @@ struct FakeBlk {
       st<uint8_t>(st_addr, status_reply);
       const uint16_t u = ld<uint16_t>(used + 2);
       st<uint32_t>(used + 4 + 8 * (u % queue_num), wrong_id ? 5 : head);
-      st<uint32_t>(used + 8 + 8 * (u % queue_num), len);
+      // The bytes written into the request's buffers (virtio 1.1 §2.6.8.1),
+      // as QEMU counts them: a read's data and status byte, a write's status.
+      st<uint32_t>(used + 8 + 8 * (u % queue_num), short_read ? 1 : type == 0 ? len + 1 : 1);
       st<uint16_t>(used + 2, static_cast<uint16_t>(u + 1));
       ++seen;
       ++requests;
@@ -189,6 +192,15 @@ TEST(VirtioBlk, NamesDeviceFailures) {
     auto blk = Blk::open(dev.mmio(), dev.pages());
     ASSERT_TRUE(blk);
     dev.wrong_id = true;
+    EXPECT_EQ(blk->read(0, buf).error(), Error::kBadReply);
+  }
+  {
+    // A read the device says is done but whose data it never wrote: the
+    // shared page's old bytes must not pass for the disk's.
+    FakeBlk dev;
+    auto blk = Blk::open(dev.mmio(), dev.pages());
+    ASSERT_TRUE(blk);
+    dev.short_read = true;
     EXPECT_EQ(blk->read(0, buf).error(), Error::kBadReply);
   }
 }
