@@ -367,23 +367,25 @@ std::expected<size_t, Failure> Sequence::derive_vm_layer(
   // CDI_Seal: what this instance ran before decides whether it may run now.
   auto previous = dice::parse_handover(config->dice_handover());
   if (!previous) return refuse(Reason::kInvalidBcc, dice::to_string(previous.error()));
-  InstanceMeasurements im;
-  std::memcpy(im.code_hash.data(), in.code_hash.data(), im.code_hash.size());
-  std::memcpy(im.authority_hash.data(), in.authority_hash.data(), im.authority_hash.size());
-  im.debug = verified.debug_initrd;
-  im.rollback_index = verified.rollback_index;
+  const instance::Measured measured{
+      .code_hash = in.code_hash,
+      .authority_hash = in.authority_hash,
+      .mode = verified.debug_initrd ? instance::Mode::kDebug : instance::Mode::kNormal,
+      .rollback_index = verified.rollback_index,
+  };
   // Read at the first boot only: the flag is then sealed into the entry.
+  uint32_t create_flags = 0;
   for (const fdt::AvfProperty& prop : ictx.vm.avf_untrusted) {
-    if (prop.name == "pvm,pin-software") im.create_flags |= instance::kFlagPinSoftware;
+    if (prop.name == "pvm,pin-software") create_flags |= instance::kFlagPinSoftware;
   }
-  auto checked = check_instance(ictx, previous->cdi_seal, *m.instance_hash, im);
+  auto checked = check_instance(ictx, previous->cdi_seal, *m.instance_hash, measured, create_flags);
   if (!checked) {
     base::secure_wipe(config_area->data(), secret_extent);
     return std::unexpected(checked.error());
   }
   new_instance = checked->new_instance;
-  auto written = dice::handover_main_flow(config->dice_handover(), in, dice::CertOptions{},
-                                          *handover);
+  auto written = dice::main_flow(previous->cdi_attest, previous->cdi_seal, previous->chain, in,
+                                 dice::CertOptions{}, *handover);
   // The previous stage's secrets are not needed any more, whatever happened;
   // the zeros and the new handover must reach RAM for the payload.
   base::secure_wipe(config_area->data(), secret_extent);

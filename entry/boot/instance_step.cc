@@ -64,10 +64,6 @@ bool blk_write(void* ctx, uint64_t lba, std::span<const std::byte> in) {
   return d.blk->write(lba + 1, in.subspan(virtio::kSectorSize)).has_value();
 }
 
-// instance::FillRandom is a plain function: the platform's source, through this.
-const Platform* g_platform = nullptr;  // for fill_random's plain function pointer
-bool fill_random(std::span<std::byte> out) { return g_platform->fill_random(out); }
-
 // Maps the transport's page (and guard-maps it under the MMIO guard); one page
 // holds several transports, so "already" is fine.
 std::expected<void, Failure> reach(const InstanceContext& c, uint64_t page) {
@@ -125,7 +121,8 @@ Reason reason_for(instance::Error e) {
 std::expected<InstanceResult, Failure> check_instance(const InstanceContext& c,
                                                       std::span<const uint8_t, 32> cdi_seal,
                                                       std::span<const uint8_t, 64> instance_hash,
-                                                      const InstanceMeasurements& m) {
+                                                      const instance::Measured& measured,
+                                                      uint32_t create_flags) {
   const Platform& p = c.platform;
   if (p.mmio_read32 == nullptr || p.mmio_write32 == nullptr) return InstanceResult{};
   // The first transport with a block device behind it.
@@ -162,15 +159,8 @@ std::expected<InstanceResult, Failure> check_instance(const InstanceContext& c,
   if (blk) {
     Disk disk{&*blk, &c};
     const instance::BlockDevice dev{&disk, blk->sectors(), blk_read, blk_write};
-    instance::Measured measured;
-    std::memcpy(measured.code_hash.data(), m.code_hash.data(), measured.code_hash.size());
-    std::memcpy(measured.authority_hash.data(), m.authority_hash.data(),
-                measured.authority_hash.size());
-    measured.mode = m.debug ? instance::Mode::kDebug : instance::Mode::kNormal;
-    measured.rollback_index = m.rollback_index;
-    g_platform = &p;
-    outcome = instance::check_and_update(dev, cdi_seal, instance_hash, measured, m.create_flags,
-                                         fill_random);
+    outcome = instance::check_and_update(dev, cdi_seal, instance_hash, measured, create_flags,
+                                         p.fill_random);
     blk->reset();
   }
   std::memset(pages.data(), 0, pages.size());
@@ -207,7 +197,7 @@ std::expected<InstanceResult, Failure> check_instance(const InstanceContext& c,
       break;
     case instance::Verdict::kUpdate:
       print(p, "pvmfw: instance disk at %#lx: updated forward (rollback index %lu)\n", *found,
-            m.rollback_index);
+            measured.rollback_index);
       break;
   }
   return result;

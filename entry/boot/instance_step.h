@@ -11,10 +11,10 @@
 
 #include "board/board.h"
 #include "boot/boot.h"
-#include "dice/types.h"
 #include "fdt/tree.h"
 #include "fdt/validate.h"
 #include "hvc/kvm.h"
+#include "instance/policy.h"
 #include "memory/tracker.h"
 
 namespace boot {
@@ -29,23 +29,18 @@ struct InstanceContext {
   const fdt::Tree* tree = nullptr;  // for the kInstanceWrite test-hook stage
 };
 
-struct InstanceMeasurements {
-  dice::Hash code_hash{};
-  dice::Hash authority_hash{};
-  bool debug = false;
-  uint64_t rollback_index = 0;
-  uint32_t create_flags = 0;  // from the tree (/avf/untrusted/pvm,pin-software)
-};
-
 struct InstanceResult {
   bool disk = false;          // an instance disk was found and checked
   bool new_instance = false;  // first boot: /chosen/avf,new-instance
 };
 
+// Checks `measured` against the instance disk's entry, and records it (with
+// `create_flags`, from /avf/untrusted/pvm,pin-software, at the first boot).
 // Prints one line about what it found or did. Refusals: INVALID_INSTANCE_IMAGE
 // (no usable disk contents), INSTANCE_IMAGE_MISMATCH, ROLLBACK.
 [[nodiscard]] std::expected<InstanceResult, Failure> check_instance(
     const InstanceContext& c, std::span<const uint8_t, 32> cdi_seal,
-    std::span<const uint8_t, 64> instance_hash, const InstanceMeasurements& m);
+    std::span<const uint8_t, 64> instance_hash, const instance::Measured& measured,
+    uint32_t create_flags);
 
 }  // namespace boot
