@@ -124,10 +124,7 @@ pvmfw_jump:
   isb
 
   /* FP/SIMD registers may hold key material from hashing or signing. */
-  .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
-  movi v\n\().2d, #0
-  .endr
-  msr fpsr, xzr
+  fpsimd_zero
 
   mov x0, x20
   mov x16, x19

@@ -2,9 +2,9 @@
  * EL2 exception vectors (Arm ARM D1.10.2: 16 entries of 0x80 bytes).
  *
  * Lower EL (the VM), synchronous: save the guest's x0..x30 in a frame at the
- * top of this CPU's stack (SP_EL2 is the stack top whenever the VM runs),
- * call hyp_handle_trap(frame), restore the (possibly changed) registers and
- * return to the VM. HVC, trapped SMC and stage-2 aborts all come this way.
+ * top of this CPU's stack (SP_EL2 is the stack top whenever the VM runs), and
+ * its FP/SIMD registers below it, call hyp_handle_trap(frame), restore the
+ * (possibly changed) registers and return to the VM. HVC, trapped SMC and stage-2 aborts all come this way.
  *
  * Everything else (an exception in the hypervisor itself, or an interrupt,
  * which the hypervisor never unmasks or routes to itself) is fatal: on the
@@ -71,9 +71,14 @@ guest_common:
   stp x26, x27, [sp, #208]
   stp x28, x29, [sp, #224]
   str x30, [sp, #240]
-  mov x0, sp
+  /* The guest's FP/SIMD state too: the C++ below (and what it calls) may
+   * use those registers, and a guest's user space keeps live values there
+   * across the guest kernel's hypercalls. */
+  fpsimd_push
+  add x0, sp, #FPSIMD_FRAME_SIZE
   mov x29, #0
   bl hyp_handle_trap
+  fpsimd_pop
   ldp x2, x3, [sp, #16]
   ldp x4, x5, [sp, #32]
   ldp x6, x7, [sp, #48]
@@ -110,6 +115,9 @@ fatal_common:
 .global hyp_enter_guest
 hyp_enter_guest:
   mov sp, x1
+  /* Nothing of the hypervisor's reaches the VM: the DICE stage hashed and
+   * signed with FP/SIMD registers. */
+  fpsimd_zero
   mov x1, #0
   mov x2, #0
   mov x3, #0

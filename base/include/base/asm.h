@@ -103,3 +103,64 @@
   stp x27, x28, [sp, #216]
   stp x29, x30, [sp, #232]
 .endm
+
+/*
+ * fpsimd_zero: v0..v31 and FPSR zero. What a stage leaves behind before the
+ * next runs: hashing and signing leave key material in these registers.
+ */
+.macro fpsimd_zero
+  .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+  movi d\n, #0                 /* a D write zeroes the whole V register */
+  .endr
+  msr fpsr, xzr
+.endm
+
+/*
+ * fpsimd_push / fpsimd_pop: FPSR and FPCR, then q0..q31, in a 528-byte frame
+ * below sp, and back. Clobber x2 and x3.
+ */
+#define FPSIMD_FRAME_SIZE (32 * 16 + 16)
+.macro fpsimd_push
+  sub sp, sp, #FPSIMD_FRAME_SIZE
+  mrs x2, fpsr
+  mrs x3, fpcr
+  stp x2, x3, [sp, #0]
+  stp q0, q1, [sp, #16]
+  stp q2, q3, [sp, #48]
+  stp q4, q5, [sp, #80]
+  stp q6, q7, [sp, #112]
+  stp q8, q9, [sp, #144]
+  stp q10, q11, [sp, #176]
+  stp q12, q13, [sp, #208]
+  stp q14, q15, [sp, #240]
+  stp q16, q17, [sp, #272]
+  stp q18, q19, [sp, #304]
+  stp q20, q21, [sp, #336]
+  stp q22, q23, [sp, #368]
+  stp q24, q25, [sp, #400]
+  stp q26, q27, [sp, #432]
+  stp q28, q29, [sp, #464]
+  stp q30, q31, [sp, #496]
+.endm
+.macro fpsimd_pop
+  ldp q0, q1, [sp, #16]
+  ldp q2, q3, [sp, #48]
+  ldp q4, q5, [sp, #80]
+  ldp q6, q7, [sp, #112]
+  ldp q8, q9, [sp, #144]
+  ldp q10, q11, [sp, #176]
+  ldp q12, q13, [sp, #208]
+  ldp q14, q15, [sp, #240]
+  ldp q16, q17, [sp, #272]
+  ldp q18, q19, [sp, #304]
+  ldp q20, q21, [sp, #336]
+  ldp q22, q23, [sp, #368]
+  ldp q24, q25, [sp, #400]
+  ldp q26, q27, [sp, #432]
+  ldp q28, q29, [sp, #464]
+  ldp q30, q31, [sp, #496]
+  ldp x2, x3, [sp, #0]
+  msr fpsr, x2
+  msr fpcr, x3
+  add sp, sp, #FPSIMD_FRAME_SIZE
+.endm

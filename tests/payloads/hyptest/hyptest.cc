@@ -11,6 +11,7 @@
 #include <cstdint>
 
 extern "C" volatile uint64_t hyptest_last_esr, hyptest_last_far;
+extern "C" uint64_t hyptest_fp_survives(uint64_t function_id, uint64_t arg1, uint64_t smc);
 
 namespace {
 
@@ -134,6 +135,11 @@ extern "C" void hyptest_main(uint64_t dt) {
   check("unknown call", hvc(0xc6000030).x0, kNotSupported);
   check("unknown call over smc", smc(0xc6000030).x0, kNotSupported);
   check("smccc version over smc", smc(0x80000000).x0, 0x10001);
+  // The guest's FP/SIMD registers come back as they went in, over either
+  // conduit (user space keeps live values there across its kernel's calls).
+  check("fp/simd kept over hvc", hyptest_fp_survives(0x80000000, 0, 0), 1);
+  check("fp/simd kept over smc", hyptest_fp_survives(0x80000000, 0, 1), 1);
+  check("fp/simd kept over trng rnd64", hyptest_fp_survives(0xc4000053, 64, 0), 1);
 
   // Memory sharing: a page of this payload's own RAM.
   const uint64_t ram = ram_size_from(dt);

@@ -31,6 +31,48 @@ _start:
 3:wfi
   b 3b
 
+/* hyptest_fp_survives(x0 = function id, x1 = its first argument, x2 = 0
+ * for HVC, else SMC): fills
+ * v0..v31 and FPSR with a pattern, makes the call, and returns 1 if every
+ * register still holds it (the hypervisor's trap path must not leak into,
+ * or lose, the guest's FP/SIMD state), else 0. */
+.global hyptest_fp_survives
+hyptest_fp_survives:
+  mov x9, x0
+  mov x10, x2
+  mov x14, x1
+  ldr x11, =0x5a5aa5a5c3c33c3c
+  .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+  add x12, x11, #\n
+  fmov d\n, x12
+  mov v\n\().d[1], x11
+  .endr
+  mov x12, #(1 << 27)          /* FPSR.QC */
+  msr fpsr, x12
+  mov x0, x9
+  mov x1, x14
+  cbnz x10, 1f
+  hvc #0
+  b 2f
+1:smc #0
+2:mrs x12, fpsr
+  mov x13, #(1 << 27)
+  cmp x12, x13
+  b.ne 4f
+  .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+  fmov x12, d\n
+  add x13, x11, #\n
+  cmp x12, x13
+  b.ne 4f
+  mov x12, v\n\().d[1]
+  cmp x12, x11
+  b.ne 4f
+  .endr
+  mov x0, #1
+  ret
+4:mov x0, #0
+  ret
+
 .macro other
   .balign 0x80
   ldr x0, =0x84000008
