@@ -61,6 +61,9 @@ constinit bool g_secrets_live = false;
 // copied into the VM's config window.
 alignas(64) constinit std::array<uint8_t, 64> g_uds{};
 alignas(64) constinit std::array<std::byte, 4096> g_handover{};
+// Bytes of pvmfw's config blob (its CDIs) written into the VM's RAM for a VM
+// that has not run yet.
+constinit size_t g_config_pending = 0;
 
 // fw_cfg's file directory (QEMU has a few dozen files; 64-byte entries).
 alignas(64) constinit std::array<std::byte, 8192> g_dir{};
@@ -191,11 +194,34 @@ unsigned vcpus() { return g_vcpus; }
 void set_secrets_live(bool live) { g_secrets_live = live; }
 bool secrets_live() { return g_secrets_live; }
 
-void wipe_secrets() {
+// The derivation's own memory: the UDS, the handover it built, the heap.
+void wipe_derivation() {
   base::secure_wipe(g_uds.data(), g_uds.size());
   base::secure_wipe(g_handover.data(), g_handover.size());
   heap::wipe();
   g_secrets_live = false;
+}
+
+void wipe_secrets() {
+  wipe_derivation();
+  // What the derivation left on the boot CPU's stack: below this frame when
+  // running on it (a refusal), all of it otherwise (a fault report runs on
+  // the exception stack, and never returns).
+  uintptr_t sp;
+  asm volatile("mov %0, sp" : "=r"(sp));
+  const auto bottom = reinterpret_cast<uintptr_t>(__stack_bottom);
+  const auto top = reinterpret_cast<uintptr_t>(__stack_top);
+  if (sp > bottom && sp <= top) {
+    hyp_wipe_stack_below_sp(bottom);
+  } else {
+    base::secure_wipe(__stack_bottom, top - bottom);
+  }
+  if (g_config_pending != 0) {
+    auto* config = reinterpret_cast<std::byte*>(pa_of(BOARD_CONFIG_BASE));
+    base::secure_wipe(config, g_config_pending);
+    clean_to_poc(reinterpret_cast<uintptr_t>(config), g_config_pending);
+    g_config_pending = 0;
+  }
 }
 
 void smc(uint64_t (&x)[4]) {
@@ -318,7 +344,9 @@ extern "C" [[noreturn]] void hyp_main() {
   auto written = dice::write_config(spec, std::span(config, BOARD_CONFIG_MAX_SIZE));
   if (!written) refuse("launch", "DICE", dice::to_string(written.error()));
   clean_to_poc(reinterpret_cast<uintptr_t>(config), *written);
-  wipe_secrets();
+  g_config_pending = *written;  // until the VM runs: wipe_secrets() takes it too
+  wipe_derivation();
+  test_hook("fault-after-dice");
   // The derivation's frames are below this one: zero the stack under us.
   hyp_wipe_stack_below_sp(reinterpret_cast<uintptr_t>(__stack_bottom));
   console::print("hyp: DICE: pvmfw's layer derived from the device secret\n");
@@ -361,6 +389,7 @@ extern "C" [[noreturn]] void hyp_main() {
                  ram >> 20, header->cpus, header->cpus == 1 ? "" : "s",
                  vm_config.mmio_guard ? "offered" : "not offered", counter());
   configure_vm_cpu();
+  g_config_pending = 0;  // the VM's from here
   g_cpus[0].state = 2;
   enter_guest(0, header->dt_ipa, reinterpret_cast<uintptr_t>(__stack_top));
 }

@@ -159,12 +159,12 @@ def part_cdis(ctx):
               "the chain is the predicted one")
 
 
-def run_and_dump(ctx, words, state):
+def run_and_dump(ctx, words, state, qemu_args=()):
     sock, dump = ctx.path("qmp.sock"), ctx.path("ram.bin")
     for f in (sock, dump):
         if os.path.exists(f):
             os.unlink(f)
-    words = [*words, "--", "-no-shutdown", "-qmp", f"unix:{sock},server=on,wait=on"]
+    words = [*words, "--", *qemu_args, "-no-shutdown", "-qmp", f"unix:{sock},server=on,wait=on"]
     proc = subprocess.Popen([ctx.a.pvm, *words], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, env=ctx.env(state))
     deadline = time.time() + 60
@@ -229,6 +229,21 @@ def part_memdump(ctx):
               f"{len(forbidden)} secrets of the hypervisor's stage, the VM's CDIs only in its "
               "handover page")
 
+    # A fault after pvmfw's CDIs are written into the VM's config window and
+    # before the VM runs (hyp-testhooks.bin): the fatal path wipes them too.
+    words = ctx.run_words()
+    words[words.index("--hypervisor") + 1] = ctx.a.hyp_hooks
+    out, _, ram = run_and_dump(ctx, words, "state-m",
+                               ["-fw_cfg", "name=opt/pvm/test-hook,string=fault-after-dice"])
+    check("hyp: test hook fault-after-dice" in out and "hyp: powering off" in out
+          and "pvmfw 0." not in out, f"the hook did not fault before the VM ran:\n{out}")
+    for name, secret in forbidden.items():
+        where = places(ram, secret)
+        check(not where, f"after a fault: {name} found in RAM at "
+              f"{', '.join(hex(a) for a in where[:8])}")
+    if not failures:
+        print("ok: a fault between the DICE stage and the VM's entry leaves none of them either")
+
 
 def launch_header(magic=b"PVML", ram=MEM_MIB << 20, payload=0x40400000, initrd=0, flags=0):
     return (magic + struct.pack("<III", 1, 64, flags) + struct.pack("<QII", ram, 1, 0) +
@@ -276,8 +291,8 @@ def part_launch(ctx):
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("part", choices=["cdis", "memdump", "launch"])
-    for a in ["--pvm", "--hyp", "--img", "--other-img", "--hello", "--key", "--platform-key",
-              "--qemu"]:
+    for a in ["--pvm", "--hyp", "--hyp-hooks", "--img", "--other-img", "--hello", "--key",
+              "--platform-key", "--qemu"]:
         ap.add_argument(a, required=True)
     args = ap.parse_args()
     if not ref.HAVE_CRYPTO:

@@ -33,6 +33,10 @@ void configure_vm_cpu();
 
 // Secrets in hypervisor memory right now (the UDS, the CDIs being derived):
 // a fatal report withholds the general registers and wipes them.
+// wipe_secrets() also wipes what the derivation left on the boot CPU's stack,
+// and pvmfw's CDIs from the VM's config window while they wait there for a
+// VM that has not run yet: a refusal or a fault before the VM's entry leaves
+// no secret in memory.
 void set_secrets_live(bool live);
 bool secrets_live();
 void wipe_secrets();
