@@ -110,10 +110,12 @@ void tlb_invalidate_ipa(uint64_t ipa) {
                : : "r"(ipa >> 12) : "memory");
 }
 
+// Already mapped counts as mapped (vm.h): two vCPUs may fault on the same
+// device granule, the second after the first mapped it.
 bool s2_map_device(void*, uint64_t ipa) {
   auto r = stage2().map(ipa, memory::kPageSize, memory::Attr::kDevice);
   asm volatile("dsb ishst\n\tisb" ::: "memory");
-  return r.has_value();
+  return r.has_value() || r.error() == memory::Error::kOverlap;
 }
 void s2_unmap_device(void*, uint64_t ipa) {
   if (stage2().unmap_page(ipa)) tlb_invalidate_ipa(ipa);

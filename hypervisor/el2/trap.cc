@@ -7,6 +7,7 @@
 #include "el2/hyp.h"
 #include "el2/sysregs.h"
 #include "entry/console.h"
+#include "vm/abi.h"
 
 extern "C" void hyp_secondary_entry();
 
@@ -69,12 +70,15 @@ void psci_forward(hyp::GuestRegs& regs) {
   copy_results(regs, x);
 }
 
+// A vCPU's slot from its MPIDR (QEMU virt: Aff0 = CPU % 8, Aff1 = CPU / 8;
+// the vCPU's MPIDR is the physical CPU's, main.cc).
+uint64_t slot_of(uint64_t mpidr) { return (mpidr & 0xff) + 8 * ((mpidr >> 8) & 0xff); }
+
 // CPU_ON: start the physical CPU at the hypervisor's secondary entry; it
 // then enters the guest's entry point at EL1 (start.S, main.cc). PSCI
 // return codes (Arm DEN0022 §5.2.2): INVALID_PARAMETERS -2, ALREADY_ON -4.
 int64_t cpu_on(uint64_t mpidr, uint64_t entry, uint64_t context) {
-  // QEMU virt: Aff0 = CPU % 8, Aff1 = CPU / 8.
-  const uint64_t slot = (mpidr & 0xff) + 8 * ((mpidr >> 8) & 0xff);
+  const uint64_t slot = slot_of(mpidr);
   if ((mpidr & ~0xffffull) != 0 || slot >= vcpus()) return -2;
   if (slot == 0) return -4;  // the boot CPU runs
   CpuSlot& c = cpu(static_cast<unsigned>(slot));
@@ -104,6 +108,14 @@ void call(hyp::GuestRegs& regs) {
     case hyp::CallExit::Kind::kResume:
       return;
     case hyp::CallExit::Kind::kPsciForward:
+      if (static_cast<uint32_t>(regs.x[0]) == hyp::abi::kPsciCpuOff) {
+        // The CPU stops in the machine's PSCI and comes back only through
+        // CPU_ON, which must then find its slot free (the boot CPU's never is).
+        if (const uint64_t self = slot_of(read_mpidr()); self != 0 && self < vcpus()) {
+          Guard g;
+          cpu(static_cast<unsigned>(self)).state = 0;
+        }
+      }
       psci_forward(regs);
       return;
     case hyp::CallExit::Kind::kCpuOn:

@@ -11,6 +11,7 @@
 #include <cstdint>
 
 extern "C" volatile uint64_t hyptest_last_esr, hyptest_last_far;
+extern "C" char hyptest_secondary[];
 extern "C" uint64_t hyptest_fp_survives(uint64_t function_id, uint64_t arg1, uint64_t smc);
 
 namespace {
@@ -204,6 +205,23 @@ extern "C" void hyptest_main(uint64_t dt) {
   // PSCI, forwarded to the machine's.
   const uint64_t psci = hvc(0x84000000).x0;
   check("psci version forwarded", psci >= 0x10000 && psci < 0x20000, 1);
+
+  // With a second vCPU (AFFINITY_INFO says OFF, not INVALID_PARAMETERS): it
+  // can be started, turn itself off, and be started again (CPU hotplug).
+  constexpr uint64_t kCpu1 = 1, kOff = 1;
+  if (hvc(0xc4000004, kCpu1).x0 == kOff) {
+    const auto entry = reinterpret_cast<uintptr_t>(hyptest_secondary);
+    auto wait_off = [&] {
+      for (unsigned spins = 0; spins < 1000000; ++spins) {
+        if (hvc(0xc4000004, kCpu1).x0 == kOff) return true;
+      }
+      return false;
+    };
+    check("cpu_on", hvc(0xc4000003, kCpu1, entry).x0, 0);
+    check("cpu_off by the cpu itself", wait_off(), 1);
+    check("cpu_on after cpu_off", hvc(0xc4000003, kCpu1, entry).x0, 0);
+    check("cpu_off again", wait_off(), 1);
+  }
 
   puts("hyptest: done, ");
   puthex(g_failures);

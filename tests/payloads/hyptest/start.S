@@ -31,6 +31,14 @@ _start:
 3:wfi
   b 3b
 
+/* hyptest_secondary: where CPU_ON starts the second vCPU (EL1, MMU off):
+ * it turns itself off again at once (PSCI CPU_OFF). */
+.global hyptest_secondary
+hyptest_secondary:
+  ldr x0, =0x84000002
+  hvc #0
+  b .
+
 /* hyptest_fp_survives(x0 = function id, x1 = its first argument, x2 = 0
  * for HVC, else SMC): fills
  * v0..v31 and FPSR with a pattern, makes the call, and returns 1 if every
