@@ -76,7 +76,8 @@ uint64_t slot_of(uint64_t mpidr) { return (mpidr & 0xff) + 8 * ((mpidr >> 8) & 0
 
 // CPU_ON: start the physical CPU at the hypervisor's secondary entry; it
 // then enters the guest's entry point at EL1 (start.S, main.cc). PSCI
-// return codes (Arm DEN0022 §5.2.2): INVALID_PARAMETERS -2, ALREADY_ON -4.
+// return codes (Arm DEN0022 §5.2.2): INVALID_PARAMETERS -2, ALREADY_ON -4,
+// ON_PENDING -5.
 int64_t cpu_on(uint64_t mpidr, uint64_t entry, uint64_t context) {
   const uint64_t slot = slot_of(mpidr);
   if ((mpidr & ~0xffffull) != 0 || slot >= vcpus()) return -2;
@@ -84,7 +85,7 @@ int64_t cpu_on(uint64_t mpidr, uint64_t entry, uint64_t context) {
   CpuSlot& c = cpu(static_cast<unsigned>(slot));
   {
     Guard g;
-    if (c.state != 0) return -4;
+    if (c.state != 0) return c.state == 1 ? -5 : -4;
     c.entry = entry;
     c.context = context;
     c.state = 1;

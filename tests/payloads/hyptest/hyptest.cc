@@ -12,6 +12,7 @@
 
 extern "C" volatile uint64_t hyptest_last_esr, hyptest_last_far;
 extern "C" char hyptest_secondary[];
+extern "C" volatile uint64_t hyptest_secondary_runs;
 extern "C" uint64_t hyptest_fp_survives(uint64_t function_id, uint64_t arg1, uint64_t smc);
 
 namespace {
@@ -211,16 +212,17 @@ extern "C" void hyptest_main(uint64_t dt) {
   constexpr uint64_t kCpu1 = 1, kOff = 1;
   if (hvc(0xc4000004, kCpu1).x0 == kOff) {
     const auto entry = reinterpret_cast<uintptr_t>(hyptest_secondary);
-    auto wait_off = [&] {
+    // Until it has run `runs` times and is off again.
+    auto wait_off = [&](uint64_t runs) {
       for (unsigned spins = 0; spins < 1000000; ++spins) {
-        if (hvc(0xc4000004, kCpu1).x0 == kOff) return true;
+        if (hyptest_secondary_runs == runs && hvc(0xc4000004, kCpu1).x0 == kOff) return true;
       }
       return false;
     };
     check("cpu_on", hvc(0xc4000003, kCpu1, entry).x0, 0);
-    check("cpu_off by the cpu itself", wait_off(), 1);
+    check("cpu_off by the cpu itself", wait_off(1), 1);
     check("cpu_on after cpu_off", hvc(0xc4000003, kCpu1, entry).x0, 0);
-    check("cpu_off again", wait_off(), 1);
+    check("cpu_off again", wait_off(2), 1);
   }
 
   puts("hyptest: done, ");

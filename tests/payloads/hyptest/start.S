@@ -31,10 +31,16 @@ _start:
 3:wfi
   b 3b
 
-/* hyptest_secondary: where CPU_ON starts the second vCPU (EL1, MMU off):
- * it turns itself off again at once (PSCI CPU_OFF). */
+/* hyptest_secondary: where CPU_ON starts the second vCPU (EL1, MMU off, as
+ * the boot vCPU runs: the counter is plain memory to both): it counts its
+ * start in hyptest_secondary_runs and turns itself off (PSCI CPU_OFF). */
 .global hyptest_secondary
 hyptest_secondary:
+  adr_l x1, hyptest_secondary_runs
+  ldr x2, [x1]
+  add x2, x2, #1
+  str x2, [x1]
+  dsb sy
   ldr x0, =0x84000002
   hvc #0
   b .
@@ -121,9 +127,10 @@ vectors:
 
 .section .bss
 .balign 16
-.global hyptest_last_esr, hyptest_last_far
+.global hyptest_last_esr, hyptest_last_far, hyptest_secondary_runs
 hyptest_last_esr: .quad 0
 hyptest_last_far: .quad 0
+hyptest_secondary_runs: .quad 0
 .balign 16
 stack: .space 16384
 stack_top:
