@@ -452,6 +452,8 @@ void install_signal_handlers() {
   std::signal(SIGPIPE, SIG_IGN);
 }
 
+}  // namespace
+
 Expectations expectations_for(const RunArgs& args) {
   Expectations expectations{.goals = args.expect, .expected_failure = args.expect_fail};
   if (expectations.goals.empty() && !expectations.expected_failure) {
@@ -459,8 +461,6 @@ Expectations expectations_for(const RunArgs& args) {
   }
   return expectations;
 }
-
-}  // namespace
 
 CliResult<PayloadChoice> choose_payload(const RunArgs& args, const fs::path& work) {
   const std::optional<std::string> guest_dir = env("PVM_GUEST_DIR");

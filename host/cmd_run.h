@@ -52,6 +52,10 @@ struct PayloadChoice {
   std::optional<std::string> initrd;
   bool demo_initrd = false;  // `initrd` is the demo initramfs, in `work`
 };
+// What the console must show: --expect / --expect-fail, or by default the
+// demo's goal (qemu.h kDefaultGoal).
+[[nodiscard]] Expectations expectations_for(const RunArgs& args);
+
 [[nodiscard]] CliResult<PayloadChoice> choose_payload(const RunArgs& args,
                                                       const std::filesystem::path& work);
 

@@ -514,13 +514,6 @@ RunArgs run_args_for(const VmRecord& record, const StartArgs& args, const fs::pa
   return run;
 }
 
-// As `pvm run` forms them (cmd_run.cc expectations_for).
-Expectations expectations_of(const RunArgs& run) {
-  Expectations e{.goals = run.expect, .expected_failure = run.expect_fail};
-  if (e.goals.empty() && !e.expected_failure) e.goals.emplace_back(kDefaultGoal);
-  return e;
-}
-
 int start_vm(const Io& io, const StartArgs& args, const fs::path& dir) {
   auto lock = VmLock::take(dir);
   if (!lock) {
@@ -560,7 +553,7 @@ int start_vm(const Io& io, const StartArgs& args, const fs::path& dir) {
          ")");
   if (args.print_cmd) io.say(shell_command(vm->argv));
 
-  const Expectations expectations = expectations_of(run);
+  const Expectations expectations = expectations_for(run);
   StageWatcher stages(expectations.goals);
   const auto t0 = Clock::now();
   auto booted = boot_vm(io, run, vm->argv, [&](std::string_view line) {

@@ -4,21 +4,12 @@
 #include <vector>
 
 #include "file_io.h"
-
-// instance/'s headers are on the include path exactly when host/meson.build
-// links instance_dep.
-#if __has_include(<instance/gpt.h>)
-#define PVM_HAVE_INSTANCE_LIB 1
-#include <instance/gpt.h>
-#else
-#define PVM_HAVE_INSTANCE_LIB 0
-#endif
+#include "instance/gpt.h"
 
 namespace pvm {
 
 std::expected<void, std::string> make_instance_disk(const std::string& path) {
   std::vector<std::byte> image(kInstanceDiskBytes);
-#if PVM_HAVE_INSTANCE_LIB
   // The largest vm-instance partition a disk of this size holds, at
   // instance/'s fixed place (format_disk: LBA 2048, the backup GPT after it).
   constexpr uint64_t kSectors = kInstanceDiskBytes / instance::kSectorSize;
@@ -30,11 +21,6 @@ std::expected<void, std::string> make_instance_disk(const std::string& path) {
                                 ? std::string()
                                 : ": " + std::string(formatted.error().detail)));
   }
-#else
-  // FALLBACK, until instance/ (the instance disk library) is in the build
-  // (host/meson.build then links instance_dep): a zero-filled
-  // disk, which pvmfw will refuse (NO_GPT) once it reads one.
-#endif
   auto written = write_new_private_file(
       path, std::span(reinterpret_cast<const uint8_t*>(image.data()), image.size()));
   if (!written) return std::unexpected(path + ": " + to_string(written.error()));

@@ -1,7 +1,6 @@
 #include "vm_args.h"
 
-#include "run_args.h"  // kMaxMemMib, kMaxTimeoutS
-#include "vm_dt.h"     // kMaxCpus
+#include "run_args.h"  // kMaxTimeoutS
 #include "vm_store.h"
 
 namespace pvm {
@@ -40,16 +39,16 @@ const std::vector<OptionSpec<CreateArgs>>& create_options() {
        }},
       {"--mem", true,
        [](A& a, std::string_view v) -> std::expected<void, ArgError> {
-         // The hypervisor's rule (launch/header.h): whole 2 MiB blocks, at least 16 MiB.
-         auto n = parse_number<uint64_t>("--mem", v, 16, kMaxMemMib);
+         // The hypervisor's rule (vm_store.h): whole 2 MiB blocks, 16 to 2048 MiB.
+         auto n = parse_number<uint64_t>("--mem", v, kVmMinMemMib, kVmMaxMemMib);
          if (!n) return std::unexpected(n.error());
-         if (*n % 2 != 0) return arg_error(ArgErrc::kBadValue, "--mem (a multiple of 2)");
+         if (*n % kVmMemStepMib != 0) return arg_error(ArgErrc::kBadValue, "--mem (a multiple of 2)");
          a.mem_mib = *n;
          return {};
        }},
       {"--cpus", true,
        [](A& a, std::string_view v) -> std::expected<void, ArgError> {
-         auto n = parse_number<uint32_t>("--cpus", v, 1, kMaxCpus);
+         auto n = parse_number<uint32_t>("--cpus", v, 1, kVmMaxCpus);
          if (!n) return std::unexpected(n.error());
          a.cpus = *n;
          return {};
@@ -202,7 +201,7 @@ vm-instance partition). `pvm start NAME` boots it.
   --busybox PATH    static busybox for the demo initramfs
                     (default: $PVM_GUEST_DIR/bin/busybox)
   --cmdline S       kernel command line (default: "console=ttyAMA0 panic=-1")
-  --mem MiB         VM RAM: even, at least 16 (default: 1024)
+  --mem MiB         VM RAM: even, 16 to 2048 (default: 1024)
   --cpus N          vCPUs, 1..8 (default: 1)
   --debug           a debuggable payload: pvm signs the initrd as
                     initrd_debug (pvmfw keeps the whole command line, and

@@ -173,6 +173,14 @@ std::expected<VmRecord, std::string> parse_record(std::string_view text) {
     if (!seen[i]) return std::unexpected("key '" + std::string(kFields[i].key) + "' missing");
   }
   if (!valid_vm_name(record.name)) return std::unexpected("key 'name': bad value");
+  if (record.mem_mib < kVmMinMemMib || record.mem_mib > kVmMaxMemMib ||
+      record.mem_mib % kVmMemStepMib != 0) {
+    return std::unexpected("key 'mem_mib': bad value");
+  }
+  if (record.cpus == 0 || record.cpus > kVmMaxCpus) return std::unexpected("key 'cpus': bad value");
+  if (record.has_initrd != !record.initrd_source.empty()) {
+    return std::unexpected("keys 'has_initrd' and 'initrd_source' disagree");
+  }
   return record;
 }
 
@@ -232,7 +240,8 @@ VmRunState vm_run_state(const fs::path& dir) {
   if (auto bytes = read_file(dir / kVmPidFile, 64)) {
     std::string_view text(reinterpret_cast<const char*>(bytes->data()), bytes->size());
     while (text.ends_with('\n')) text.remove_suffix(1);
-    state.pid = decimal<long>(text);
+    // Only a real process: kill(0) or kill(-1) would signal a whole group.
+    if (auto pid = decimal<pid_t>(text); pid && *pid > 0) state.pid = *pid;
   }
   return state;
 }

@@ -28,6 +28,8 @@
 #include <string_view>
 #include <vector>
 
+#include "launch/constants.h"
+
 namespace pvm {
 
 // [a-z0-9][a-z0-9-]{0,31}
@@ -66,6 +68,14 @@ struct VmRecord {
   std::string algorithm;   // e.g. "SHA256_RSA4096", as verified at create
   uint64_t rollback_index = 0;
 };
+
+// What a VM may be given: the hypervisor's rules (launch/constants.h), RAM
+// in whole 2 MiB blocks from 16 MiB up to what lies below the hypervisor,
+// 1 to 8 vCPUs. `pvm create` takes only these, and vm.conf must hold them.
+inline constexpr uint64_t kVmMinMemMib = launch::kMinRamSize >> 20;
+inline constexpr uint64_t kVmMaxMemMib = launch::kMaxVmRamSize >> 20;
+inline constexpr uint64_t kVmMemStepMib = launch::kRamAlignment >> 20;
+inline constexpr uint32_t kVmMaxCpus = launch::kMaxCpus;
 
 inline constexpr uint32_t kVmRecordFormat = 1;
 

@@ -72,6 +72,8 @@ TEST(CreateArgs, Refusals) {
             "--debug (needs an initrd): conflicts with another option");
   EXPECT_EQ(code({"a", "--key", "k", "--mem", "15"}), "--mem: value out of range");
   EXPECT_EQ(code({"a", "--key", "k", "--mem", "17"}), "--mem (a multiple of 2): bad value");
+  // More than the hypervisor can give a VM: refused at create, not at every start.
+  EXPECT_EQ(code({"a", "--key", "k", "--mem", "2050"}), "--mem: value out of range");
   EXPECT_EQ(code({"a", "--key", "k", "--cpus", "9"}), "--cpus: value out of range");
   EXPECT_EQ(code({"a", "--key", "k", "--cmdline", "a\nb"}), "--cmdline: bad value");
 }

@@ -97,6 +97,15 @@ TEST(VmRecord, Refusals) {
   EXPECT_EQ(error(replace("mem_mib=512", "mem_mib=-1")), "key 'mem_mib': bad value");
   EXPECT_EQ(error(replace("cpus=2", "cpus=99999999999")), "key 'cpus': bad value");
   EXPECT_EQ(error(replace("name=web-1", "name=Web")), "key 'name': bad value");
+  // Sizes the hypervisor would refuse, or that would wrap once in bytes.
+  EXPECT_EQ(error(replace("mem_mib=512", "mem_mib=4096")), "key 'mem_mib': bad value");
+  EXPECT_EQ(error(replace("mem_mib=512", "mem_mib=17592186044480")), "key 'mem_mib': bad value");
+  EXPECT_EQ(error(replace("mem_mib=512", "mem_mib=513")), "key 'mem_mib': bad value");
+  EXPECT_EQ(error(replace("mem_mib=512", "mem_mib=8")), "key 'mem_mib': bad value");
+  EXPECT_EQ(error(replace("cpus=2", "cpus=0")), "key 'cpus': bad value");
+  EXPECT_EQ(error(replace("cpus=2", "cpus=9")), "key 'cpus': bad value");
+  EXPECT_EQ(error(replace("has_initrd=1", "has_initrd=0")),
+            "keys 'has_initrd' and 'initrd_source' disagree");
   EXPECT_EQ(error(good + "no equals sign\n"), "line 16: not key=value");
   EXPECT_EQ(error(good.substr(0, good.size() - 1)), "line 15: no newline at its end");
   // Comments and blank lines are skipped.
@@ -138,6 +147,12 @@ TEST(VmStore, ListAndRunState) {
     const VmRunState running = vm_run_state(web);
     EXPECT_TRUE(running.running);
     EXPECT_EQ(running.pid, 4242);
+    // A pid file naming no single process gives no pid: `pvm stop` would
+    // otherwise signal a whole process group (kill(0), kill(-1)).
+    for (const char* bad : {"0\n", "-1\n", "99999999999999\n", "x\n"}) {
+      dir.write("vms/web/pid", bad);
+      EXPECT_FALSE(vm_run_state(web).pid.has_value()) << bad;
+    }
     // Held: a second taker (even in this process) is refused.
     auto second = VmLock::take(web);
     ASSERT_FALSE(second.has_value());

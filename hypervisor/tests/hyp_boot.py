@@ -120,7 +120,8 @@ def pvmfw_layer(ctx, uds, img):
 
 
 def secret_file(ctx, uds):
-    path = ctx.path("secret-" + uds[:4].hex())
+    # Named after a digest, never after the secret's own bytes.
+    path = ctx.path("secret-" + hashlib.sha256(uds).hexdigest()[:16])
     if not os.path.exists(path):
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         os.write(fd, uds)

@@ -31,7 +31,7 @@ import tempfile
 import peers
 import plot
 
-TICK_INSNS = 16  # instructions per counter tick at 62.5 MHz under -icount shift=0
+TICK_INSNS = peers.TICK_INSNS  # instructions per counter tick (62.5 MHz, -icount shift=0)
 QEMU = ["qemu-system-aarch64", "-M", "virt,gic-version=2", "-cpu", "max,pauth-impdef=on",
         "-m", "1024", "-nographic", "-nic", "none", "-no-reboot",
         "-icount", "shift=0,sleep=off", "-seed", "1", "-rtc", "base=2025-01-01T00:00:00,clock=vm"]

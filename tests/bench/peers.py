@@ -24,6 +24,8 @@ PACKAGES = {"u-boot": "u-boot-qemu", "edk2": "qemu-efi-aarch64"}
 VIRT_FLASH_BANK1 = 0x04000000
 VIRT_FLASH_BANK_SIZE = 64 << 20
 
+# Instructions per tick of the 62.5 MHz virtual counter under -icount shift=0
+# (one instruction per nanosecond).
 TICK_INSNS = 16
 
 

@@ -43,7 +43,6 @@ Runs with a fresh state folder (PVM_STATE): its own device secret.
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile

@@ -212,9 +212,17 @@ extern "C" void hyptest_main(uint64_t dt) {
   constexpr uint64_t kCpu1 = 1, kOff = 1;
   if (hvc(0xc4000004, kCpu1).x0 == kOff) {
     const auto entry = reinterpret_cast<uintptr_t>(hyptest_secondary);
-    // Until it has run `runs` times and is off again.
+    // Until it has run `runs` times and is off again, for at most 20 s of
+    // the counter (the host may be slow to schedule the second vCPU).
+    auto counter = [] {
+      uint64_t v;
+      asm volatile("isb\n\tmrs %0, cntvct_el0" : "=r"(v));
+      return v;
+    };
     auto wait_off = [&](uint64_t runs) {
-      for (unsigned spins = 0; spins < 1000000; ++spins) {
+      uint64_t frequency;
+      asm volatile("mrs %0, cntfrq_el0" : "=r"(frequency));
+      for (const uint64_t start = counter(); counter() - start < 20 * frequency;) {
         if (hyptest_secondary_runs == runs && hvc(0xc4000004, kCpu1).x0 == kOff) return true;
       }
       return false;
