@@ -3,6 +3,7 @@
 // wipe the secrets and power off. Built -mgeneral-regs-only.
 #include <cstdint>
 
+#include "base/sysreg.h"
 #include "el2/hyp.h"
 #include "el2/sysregs.h"
 #include "entry/console.h"
@@ -19,9 +20,11 @@ extern "C" [[noreturn]] void hyp_fatal(uint64_t kind, const exception::Frame* f)
   const bool secret = secrets_live();
   wipe_secrets();
   console::print("\nhyp: fatal exception in the hypervisor: %s\n", exception::kind_name(kind));
-  console::print("  ESR_EL2  %016lx (EC %#lx)\n  ELR_EL2  %016lx\n  FAR_EL2  %016lx\n"
+  const base::sysreg::Esr syndrome{read_esr()};
+  console::print("  ESR_EL2  %016lx (EC %#x) %s\n  ELR_EL2  %016lx\n  FAR_EL2  %016lx\n"
                  "  SPSR_EL2 %016lx\n",
-                 read_esr(), read_esr() >> 26, read_elr(), read_far(), read_spsr());
+                 syndrome.raw, syndrome.ec(), syndrome.ec_name(), read_elr(), read_far(),
+                 read_spsr());
   if (secret) {
     console::print("  (general registers withheld: DICE secrets were in use)\n");
   } else {

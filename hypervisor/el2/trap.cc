@@ -4,6 +4,7 @@
 // library's answer to the CPU and the stage-2 tables, and injects aborts.
 #include <atomic>
 
+#include "base/sysreg.h"
 #include "el2/hyp.h"
 #include "el2/sysregs.h"
 #include "entry/console.h"
@@ -13,6 +14,8 @@ extern "C" void hyp_secondary_entry();
 
 namespace el2 {
 namespace {
+
+using base::sysreg::Esr;
 
 // One lock around the VM's state: CPUs trap concurrently.
 constinit std::atomic_flag g_lock = ATOMIC_FLAG_INIT;
@@ -52,13 +55,13 @@ bool from_el0() { return (read_spsr() & 0xc) == 0; }
 
 // A synchronous external abort (DFSC/IFSC 0b010000), as if the bus said no.
 void inject_external_abort(bool instruction, uint64_t esr_el2) {
-  const unsigned cls = instruction ? (from_el0() ? ec::kInstAbortLower : ec::kInstAbortSame)
-                                   : (from_el0() ? ec::kDataAbortLower : ec::kDataAbortSame);
+  const unsigned cls = instruction ? (from_el0() ? Esr::kEcInstructionAbortLowerEl : Esr::kEcInstructionAbort)
+                                   : (from_el0() ? Esr::kEcDataAbortLowerEl : Esr::kEcDataAbort);
   const uint64_t wnr = instruction ? 0 : (esr_el2 & (1ull << 6));
   inject((uint64_t{cls} << 26) | (1ull << 25) | wnr | 0x10, true);
 }
 
-void inject_undefined() { inject((uint64_t{ec::kUnknown} << 26) | (1ull << 25), false); }
+void inject_undefined() { inject((uint64_t{Esr::kEcUnknown} << 26) | (1ull << 25), false); }
 
 void copy_results(hyp::GuestRegs& regs, const uint64_t (&x)[4]) {
   for (unsigned i = 0; i < 4; ++i) regs.x[i] = x[i];
@@ -155,18 +158,18 @@ void data_abort(uint64_t esr) {
 extern "C" void hyp_handle_trap(hyp::GuestRegs* regs) {
   using namespace el2;
   const uint64_t esr = read_esr();
-  switch (esr >> 26) {
-    case ec::kHvc64:
+  switch (Esr{esr}.ec()) {
+    case Esr::kEcHvc64:
       call(*regs);  // ELR_EL2 already points after the HVC
       return;
-    case ec::kSmc64:
+    case Esr::kEcSmc64:
       write_elr(read_elr() + 4);  // a trapped SMC returns to itself
       call(*regs);
       return;
-    case ec::kDataAbortLower:
+    case Esr::kEcDataAbortLowerEl:
       data_abort(esr);
       return;
-    case ec::kInstAbortLower:
+    case Esr::kEcInstructionAbortLowerEl:
       inject_external_abort(true, esr);
       return;
     default:

@@ -71,15 +71,4 @@ inline constexpr uint64_t kSctlrEl1Reset = 0x30d00800;
 // SPSR_EL2 to enter EL1h with D, A, I, F masked (the arm64 boot protocol).
 inline constexpr uint64_t kSpsrEl1h = 0x3c5;
 
-// ESR_ELx exception classes the hypervisor handles (D19.2.42).
-namespace ec {
-inline constexpr unsigned kUnknown = 0x00;
-inline constexpr unsigned kHvc64 = 0x16;
-inline constexpr unsigned kSmc64 = 0x17;
-inline constexpr unsigned kInstAbortLower = 0x20;
-inline constexpr unsigned kInstAbortSame = 0x21;
-inline constexpr unsigned kDataAbortLower = 0x24;
-inline constexpr unsigned kDataAbortSame = 0x25;
-}  // namespace ec
-
 }  // namespace el2
