@@ -21,10 +21,6 @@ using Sector = std::array<std::byte, kSectorSize>;
 // Entries are read in chunks of this many sectors (4 KiB on the stack).
 constexpr uint64_t kChunkSectors = 8;
 
-std::unexpected<Refusal> refuse(Error error, std::string_view detail) {
-  return std::unexpected(Refusal{error, detail});
-}
-
 // The primary header's fields this reader uses, after their checks.
 struct Header {
   uint64_t first_usable = 0;
@@ -48,7 +44,7 @@ std::expected<void, Refusal> check_mbr(base::Bytes sector) {
     // UEFI 2.10 Table 5-3: the protective record starts at LBA 1.
     auto start = record->sub_reader(detail::kMbrRecordStartLba, 4);
     if (!start) continue;
-    auto lba = le::read<uint32_t>(*start);
+    auto lba = start->le32();
     if (lba && *lba == kGptHeaderLba) return {};
   }
   return refuse(Error::kNoGpt, "no protective MBR record");
@@ -62,19 +58,19 @@ std::expected<Header, Refusal> parse_header(base::Bytes sector, uint64_t disk_se
                   [](std::byte b, char c) { return b == static_cast<std::byte>(c); })) {
     return refuse(Error::kNoGpt, "no EFI PART signature");
   }
-  auto revision = le::read<uint32_t>(r);
-  auto header_size = le::read<uint32_t>(r);
-  auto header_crc = le::read<uint32_t>(r);
-  auto reserved = le::read<uint32_t>(r);
-  auto my_lba = le::read<uint64_t>(r);
-  auto alternate_lba = le::read<uint64_t>(r);
-  auto first_usable = le::read<uint64_t>(r);
-  auto last_usable = le::read<uint64_t>(r);
+  auto revision = r.le32();
+  auto header_size = r.le32();
+  auto header_crc = r.le32();
+  auto reserved = r.le32();
+  auto my_lba = r.le64();
+  auto alternate_lba = r.le64();
+  auto first_usable = r.le64();
+  auto last_usable = r.le64();
   auto disk_guid = r.bytes(16);
-  auto entries_lba = le::read<uint64_t>(r);
-  auto entry_count = le::read<uint32_t>(r);
-  auto entry_size = le::read<uint32_t>(r);
-  auto entries_crc = le::read<uint32_t>(r);
+  auto entries_lba = r.le64();
+  auto entry_count = r.le32();
+  auto entry_size = r.le32();
+  auto entries_crc = r.le32();
   if (!revision || !header_size || !header_crc || !reserved || !my_lba || !alternate_lba ||
       !first_usable || !last_usable || !disk_guid || !entries_lba || !entry_count || !entry_size ||
       !entries_crc) {
@@ -91,7 +87,7 @@ std::expected<Header, Refusal> parse_header(base::Bytes sector, uint64_t disk_se
       crc32(sector.subspan(detail::kHdrCrc + 4, kGptHeaderSize - detail::kHdrCrc - 4), computed);
   if (computed != *header_crc) return refuse(Error::kBadGptCrc, "header");
 
-  if (*reserved != 0 || !le::all_zero(r.rest())) return refuse(Error::kBadGptHeader, "reserved");
+  if (*reserved != 0 || !base::all_zero(r.rest())) return refuse(Error::kBadGptHeader, "reserved");
   if (*my_lba != kGptHeaderLba) return refuse(Error::kBadGptHeader, "my LBA");
   if (*entries_lba != kGptEntriesLba) return refuse(Error::kBadPartitionEntries, "array LBA");
   if (*entry_size != kGptEntrySize) return refuse(Error::kBadPartitionEntries, "entry size");
@@ -120,10 +116,10 @@ std::expected<Header, Refusal> parse_header(base::Bytes sector, uint64_t disk_se
 bool named_instance(base::Bytes name_field) {
   base::Reader r(name_field);
   for (char16_t c : kInstancePartitionName) {
-    auto unit = le::read<uint16_t>(r);
+    auto unit = r.le16();
     if (!unit || *unit != c) return false;
   }
-  auto nul = le::read<uint16_t>(r);
+  auto nul = r.le16();
   return nul && *nul == 0;
 }
 
@@ -143,10 +139,10 @@ bool scan_entry(base::Bytes entry, Scan& scan) {
   auto range = r.sub_reader(detail::kEntFirstLba, 16);
   auto name = r.sub(detail::kEntName, detail::kEntNameUnits * 2);
   if (!type || !range || !name) return false;
-  if (le::all_zero(*type)) return true;  // §5.3.3: an unused entry
+  if (base::all_zero(*type)) return true;  // §5.3.3: an unused entry
   if (!named_instance(*name)) return true;
-  auto first = le::read<uint64_t>(*range);
-  auto last = le::read<uint64_t>(*range);
+  auto first = range->le64();
+  auto last = range->le64();
   if (!first || !last) return false;
   if (scan.matches++ == 0) {
     scan.first_lba = *first;
@@ -341,10 +337,10 @@ bool fix_primary_crcs(std::span<std::byte> image) {
   auto header_size = r.sub_reader(kHdrSize, 4);
   auto fields = r.sub_reader(kHdrEntriesLba, 16);
   if (!header_size || !fields) return false;
-  auto size = le::read<uint32_t>(*header_size);
-  auto entries_lba = le::read<uint64_t>(*fields);
-  auto count = le::read<uint32_t>(*fields);
-  auto entry_size = le::read<uint32_t>(*fields);
+  auto size = header_size->le32();
+  auto entries_lba = fields->le64();
+  auto count = fields->le32();
+  auto entry_size = fields->le32();
   if (!size || !entries_lba || !count || !entry_size) return false;
   if (*size < kHdrEntriesCrc + 4 || *size > kSectorSize) return false;
   if (*entries_lba > UINT64_MAX / kSectorSize) return false;

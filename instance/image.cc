@@ -11,10 +11,6 @@
 namespace instance {
 namespace {
 
-std::unexpected<Refusal> refuse(Error error, std::string_view detail) {
-  return std::unexpected(Refusal{error, detail});
-}
-
 template <size_t N>
 bool equal_bytes(base::Bytes b, const std::array<uint8_t, N>& want) {
   return b.size() == N && std::equal(b.begin(), b.end(), want.begin(), [](std::byte x, uint8_t y) {
@@ -41,15 +37,15 @@ bool valid_for_disk(const Entry& e) {
 
 // The structure of a slot, without a key. `payload` is set for kSealed.
 SlotStatus parse_slot(base::Bytes slot, base::Bytes& payload) {
-  if (le::all_zero(slot)) return {SlotState::kEmpty, {}};
+  if (base::all_zero(slot)) return {SlotState::kEmpty, {}};
   base::Reader r(slot);
   auto uuid = r.bytes(16);
   if (!uuid || !equal_bytes(*uuid, kPvmfwEntryUuid)) return {SlotState::kInvalid, "entry UUID"};
-  auto size = le::read<uint64_t>(r);
+  auto size = r.le64();
   if (!size || *size != kPayloadSize) return {SlotState::kInvalid, "payload size"};
   auto body = r.bytes(*size);
   if (!body) return {SlotState::kInvalid, "payload size"};
-  if (!le::all_zero(r.rest())) return {SlotState::kInvalid, "trailing bytes"};
+  if (!base::all_zero(r.rest())) return {SlotState::kInvalid, "trailing bytes"};
   payload = *body;
   return {SlotState::kSealed, {}};
 }
@@ -115,10 +111,10 @@ std::expected<Entry, std::string_view> decode_body(base::Bytes body) {
   if (body.size() != kBodySize) return std::unexpected("size");
   base::Reader r(body);
   // The size is fixed: every read below succeeds.
-  auto version = le::read<uint32_t>(r);
-  auto flags = le::read<uint32_t>(r);
-  auto sequence = le::read<uint64_t>(r);
-  auto rollback = le::read<uint64_t>(r);
+  auto version = r.le32();
+  auto flags = r.le32();
+  auto sequence = r.le64();
+  auto rollback = r.le64();
   auto mode = r.u8();
   auto reserved = r.bytes(kBodyCodeHash - kBodyReserved);
   auto code = r.bytes(64);
@@ -132,7 +128,7 @@ std::expected<Entry, std::string_view> decode_body(base::Bytes body) {
   if (*mode != static_cast<uint8_t>(Mode::kNormal) && *mode != static_cast<uint8_t>(Mode::kDebug)) {
     return std::unexpected("mode");
   }
-  if (!le::all_zero(*reserved)) return std::unexpected("reserved");
+  if (!base::all_zero(*reserved)) return std::unexpected("reserved");
   Entry e;
   e.flags = *flags;
   e.sequence = *sequence;
@@ -177,10 +173,10 @@ std::expected<void, Refusal> check_instance_header(const BlockDevice& dev,
                             [](std::byte b, char c) { return b == static_cast<std::byte>(c); })) {
     return refuse(Error::kInstanceImageInvalid, "magic");
   }
-  auto version = le::read<uint16_t>(r);
+  auto version = r.le16();
   if (!version || *version != kHeaderVersion)
     return refuse(Error::kInstanceImageInvalid, "version");
-  if (!le::all_zero(r.rest())) return refuse(Error::kInstanceImageInvalid, "reserved");
+  if (!base::all_zero(r.rest())) return refuse(Error::kInstanceImageInvalid, "reserved");
   return {};
 }
 

@@ -3,10 +3,6 @@
 namespace instance {
 namespace {
 
-std::unexpected<Refusal> refuse(Error error, std::string_view detail) {
-  return std::unexpected(Refusal{error, detail});
-}
-
 }  // namespace
 
 std::string_view to_string(Verdict verdict) {

@@ -15,17 +15,8 @@ namespace {
 using base::checked_add;
 using base::Reader;
 
-bool equals(Bytes b, std::string_view s) {
-  if (b.size() != s.size()) return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (std::to_integer<char>(b[i]) != s[i]) return false;
-  }
-  return true;
-}
-
-bool all_zero(Bytes b) {
-  return std::all_of(b.begin(), b.end(), [](std::byte x) { return x == std::byte{0}; });
-}
+using base::all_zero;
+using base::equals;
 
 // Reads a run of fixed-size fields; a short read is remembered and checked
 // once at the end, so a field list reads like the struct it mirrors.

@@ -98,6 +98,29 @@ TEST(Reader, EmptySpan) {
   EXPECT_FALSE(r.sub(0, 1));
 }
 
+TEST(Reader, LittleEndian) {
+  const std::byte b[] = {std::byte{0x01}, std::byte{0x02}, std::byte{0x03}, std::byte{0x04},
+                         std::byte{0x05}, std::byte{0x06}, std::byte{0x07}, std::byte{0x08},
+                         std::byte{0x09}};
+  Reader r{Bytes(b)};
+  EXPECT_EQ(r.le16(), 0x0201u);
+  EXPECT_EQ(r.le32(), 0x06050403u);
+  EXPECT_FALSE(r.le64());  // three bytes left: nothing, cursor kept
+  EXPECT_EQ(r.offset(), 6u);
+  EXPECT_EQ(load_le<uint64_t>(Bytes(b).first(8)), 0x0807060504030201ull);
+}
+
+TEST(Bytes, ZeroAndText) {
+  const std::byte zeros[4] = {};
+  const std::byte text[] = {std::byte{'A'}, std::byte{'V'}, std::byte{'B'}, std::byte{'0'}};
+  EXPECT_TRUE(all_zero(Bytes(zeros)));
+  EXPECT_TRUE(all_zero(Bytes()));
+  EXPECT_FALSE(all_zero(Bytes(text)));
+  EXPECT_TRUE(equals(Bytes(text), "AVB0"));
+  EXPECT_FALSE(equals(Bytes(text), "AVB"));
+  EXPECT_FALSE(equals(Bytes(text), "AVBf"));
+}
+
 // Usable in constant expressions (the firmware has no static constructors).
 static_assert([] {
   Reader r{Bytes(kData)};

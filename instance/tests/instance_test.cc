@@ -160,7 +160,7 @@ void poke_le(std::span<std::byte> b, size_t offset, T v) {
 
 template <typename T>
 T peek_le(std::span<const std::byte> b, size_t offset) {
-  return le::load<T>(b.subspan(offset, sizeof(T)));
+  return base::load_le<T>(b.subspan(offset, sizeof(T)));
 }
 
 std::optional<Refusal> gpt_refusal(FakeDisk& d) {
@@ -269,8 +269,8 @@ TEST(Format, FreshDiskRoundTrip) {
   auto header = d.sector(2048);
   EXPECT_EQ(std::memcmp(header.data(), "Android-VM-instance", 19), 0);
   EXPECT_EQ(peek_le<uint16_t>(header, 19), 1);
-  EXPECT_TRUE(le::all_zero(header.subspan(21)));
-  EXPECT_TRUE(le::all_zero(std::span(d.bytes).subspan(2049 * kS, 16 * kS)));
+  EXPECT_TRUE(base::all_zero(header.subspan(21)));
+  EXPECT_TRUE(base::all_zero(std::span(d.bytes).subspan(2049 * kS, 16 * kS)));
 }
 
 TEST(Format, GuidsAndSizes) {
@@ -520,8 +520,8 @@ TEST(Image, DocumentedEntryBytes) {
                           0xad, 0xf3, 0x82, 0x48, 0x48, 0xfc, 0x58, 0x25};
   EXPECT_EQ(std::memcmp(slot.data(), uuid, 16), 0);
   EXPECT_EQ(peek_le<uint64_t>(slot, 16), 188u);
-  EXPECT_TRUE(le::all_zero(slot.subspan(24 + 188)));
-  EXPECT_TRUE(le::all_zero(slot_bytes(d, Slot::kB, 2048)));
+  EXPECT_TRUE(base::all_zero(slot.subspan(24 + 188)));
+  EXPECT_TRUE(base::all_zero(slot_bytes(d, Slot::kB, 2048)));
 
   // Open it as README.md describes, with nothing of the library's but the primitives.
   std::array<uint8_t, 32> key{};
@@ -543,7 +543,7 @@ TEST(Image, DocumentedEntryBytes) {
   EXPECT_EQ(peek_le<uint64_t>(body, 8), 1u);                // sequence
   EXPECT_EQ(peek_le<uint64_t>(body, 16), 7u);               // rollback index
   EXPECT_EQ(std::to_integer<uint8_t>(body[24]), 2);         // mode: debug
-  EXPECT_TRUE(le::all_zero(std::span(body).subspan(25, 7)));
+  EXPECT_TRUE(base::all_zero(std::span(body).subspan(25, 7)));
   EXPECT_EQ(std::to_integer<uint8_t>(body[32]), hash_of(0x10)[0]);
   EXPECT_EQ(std::to_integer<uint8_t>(body[95]), hash_of(0x10)[63]);
   EXPECT_EQ(std::to_integer<uint8_t>(body[96]), hash_of(0xa0)[0]);

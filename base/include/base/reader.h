@@ -5,7 +5,8 @@
 // offsets are taken as uint64_t (the width of the on-disk fields) and every
 // `offset + size` is checked for overflow before it is compared with the span,
 // so no field value can make a read leave the span or wrap. Multi-byte integers
-// are big-endian (AVB, FDT). Never asserts, never allocates; header-only so the
+// are big-endian (AVB, FDT: be32/be64) or little-endian (GPT, the instance
+// disk: le16/le32/le64). Never asserts, never allocates; header-only so the
 // firmware and host share it.
 #pragma once
 
@@ -13,6 +14,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string_view>
 
 namespace base {
 
@@ -42,6 +44,31 @@ constexpr T load_be(Bytes b) {
   return v;
 }
 }  // namespace detail
+
+// The little-endian value of the bytes of `b` (at most sizeof(T) of them).
+template <typename T>
+[[nodiscard]] constexpr T load_le(Bytes b) {
+  T v = 0;
+  for (size_t i = b.size(); i-- > 0;) v = static_cast<T>((v << 8) | std::to_integer<T>(b[i]));
+  return v;
+}
+
+// True when every byte of `b` is zero (reserved fields, padding).
+[[nodiscard]] constexpr bool all_zero(Bytes b) {
+  for (std::byte x : b) {
+    if (x != std::byte{0}) return false;
+  }
+  return true;
+}
+
+// True when `b` holds exactly the characters of `s` (magics, signatures).
+[[nodiscard]] constexpr bool equals(Bytes b, std::string_view s) {
+  if (b.size() != s.size()) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (std::to_integer<char>(b[i]) != s[i]) return false;
+  }
+  return true;
+}
 
 class Reader {
  public:
@@ -77,6 +104,9 @@ class Reader {
     if (!b) return std::nullopt;
     return detail::load_be<uint64_t>(*b);
   }
+  [[nodiscard]] constexpr std::optional<uint16_t> le16() { return le<uint16_t>(); }
+  [[nodiscard]] constexpr std::optional<uint32_t> le32() { return le<uint32_t>(); }
+  [[nodiscard]] constexpr std::optional<uint64_t> le64() { return le<uint64_t>(); }
   // Consumes `n` bytes; false (cursor unchanged) when fewer remain.
   [[nodiscard]] constexpr bool skip(uint64_t n) { return bytes(n).has_value(); }
 
@@ -93,6 +123,13 @@ class Reader {
   }
 
  private:
+  template <typename T>
+  constexpr std::optional<T> le() {
+    auto b = bytes(sizeof(T));
+    if (!b) return std::nullopt;
+    return load_le<T>(*b);
+  }
+
   Bytes bytes_;
   size_t pos_ = 0;
 };

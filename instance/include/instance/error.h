@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <expected>
 #include <string_view>
 
 namespace instance {
@@ -47,5 +48,10 @@ struct Refusal {
 
   friend constexpr bool operator==(const Refusal&, const Refusal&) = default;
 };
+
+// A refusal, as a std::expected of any value type returns it.
+[[nodiscard]] inline std::unexpected<Refusal> refuse(Error error, std::string_view detail = {}) {
+  return std::unexpected(Refusal{error, detail});
+}
 
 }  // namespace instance
