@@ -32,13 +32,12 @@ import struct
 import subprocess
 import sys
 import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "../../dice/tests"))
 sys.path.insert(0, os.path.join(HERE, "../../tests/qemu"))
 import dice_cli_test as ref  # noqa: E402  (the independent DICE)
-import qmp  # noqa: E402
+import guest  # noqa: E402
 
 RAM_BASE = 0x40000000
 HYP_BASE, HYP_RESERVED = 0xC0000000, 16 << 20  # the hypervisor's RAM (docs/hypervisor.md)
@@ -93,11 +92,10 @@ class Ctx:
 
 
 def parse_handover(out):
-    lines = [l.split("payload: handover ", 1)[1].strip()
-             for l in out.splitlines() if "payload: handover " in l]
-    if not lines:
+    h = guest.handover(out)
+    if h is None:
         raise RuntimeError("the payload printed no handover:\n" + out)
-    return ref.cbor2.loads(bytes.fromhex("".join(lines)))
+    return h
 
 
 def uds_of(ctx, state):
@@ -161,48 +159,14 @@ def part_cdis(ctx):
 
 
 def run_and_dump(ctx, words, state, qemu_args=()):
-    sock, dump = ctx.path("qmp.sock"), ctx.path("ram.bin")
-    for f in (sock, dump):
-        if os.path.exists(f):
-            os.unlink(f)
-    words = [*words, "--", *qemu_args, "-no-shutdown", "-qmp", f"unix:{sock},server=on,wait=on"]
-    proc = subprocess.Popen([ctx.a.pvm, *words], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, env=ctx.env(state))
-    deadline = time.time() + 60
-    s, _, command, _ = qmp.connect(sock, deadline)
-    while command("query-status")["status"] != "shutdown":
-        if time.time() > deadline:
-            command("quit")
-            out, _ = proc.communicate(timeout=60)
-            raise RuntimeError(f"the guest never powered off:\n{out}")
-        time.sleep(0.05)
-    # The VM's RAM and the hypervisor's: everything anyone wrote (the rest of
-    # QEMU's RAM was never touched).
-    command("pmemsave", val=RAM_BASE, size=MEM_MIB << 20, filename=dump)
-    command("pmemsave", val=HYP_BASE, size=HYP_RESERVED, filename=dump + ".hyp")
-    command("quit")
-    s.close()
-    out, _ = proc.communicate(timeout=60)
-    vm_ram, hyp_ram = open(dump, "rb").read(), open(dump + ".hyp", "rb").read()
-    check(len(vm_ram) == MEM_MIB << 20 and len(hyp_ram) == HYP_RESERVED, "short dumps")
-    # One buffer with the hypervisor's RAM placed right after the VM's; places()
-    # maps offsets back to physical addresses.
-    ram = vm_ram + hyp_ram
-    return out, proc.returncode, ram
-
-
-def places(ram, secret):
-    """Physical addresses of any 16-byte half of `secret`, in either byte
-    order, in the dump (the VM's RAM, then the hypervisor's)."""
-    found = set()
-    vm_size = MEM_MIB << 20
-    for v in (secret, secret[::-1]):
-        for part in (v[:16], v[16:]):
-            at = ram.find(part)
-            while at >= 0:
-                found.add(RAM_BASE + at if at < vm_size else HYP_BASE + at - vm_size)
-                at = ram.find(part, at + 1)
-    return sorted(found)
+    """`pvm run WORDS -- QEMU_ARGS` until the guest powers off; returns
+    (output, exit status, dumps of the VM's RAM and the hypervisor's)."""
+    out, rc, dumps = guest.run_and_dump(
+        [ctx.a.pvm, *words, "--", *qemu_args, "-no-shutdown"], ctx.env(state),
+        ctx.path("qmp.sock"), [(RAM_BASE, MEM_MIB << 20, ctx.path("ram.bin")),
+                               (HYP_BASE, HYP_RESERVED, ctx.path("hyp.bin"))])
+    check([len(d) for _, d in dumps] == [MEM_MIB << 20, HYP_RESERVED], "short dumps")
+    return out, rc, dumps
 
 
 def part_memdump(ctx):
@@ -217,11 +181,11 @@ def part_memdump(ctx):
                  "pvmfw CDI_Attest": attest, "pvmfw CDI_Seal": seal,
                  "pvmfw key seed": pvmfw_seed, "pvmfw private key": pvmfw_key}
     for name, secret in forbidden.items():
-        where = places(ram, secret)
+        where = guest.places(ram, secret)
         check(not where, f"{name} found in RAM at {', '.join(hex(a) for a in where[:8])}")
     lo, hi = HANDOVER_IPA  # identity mapped
     for name, secret in {"VM CDI_Attest": vm[1], "VM CDI_Seal": vm[2]}.items():
-        where = places(ram, secret)
+        where = guest.places(ram, secret)
         check(where, f"{name} not found in the VM's handover page: the dump is not the machine's RAM")
         outside = [a for a in where if not lo <= a < hi]
         check(not outside, f"{name} outside the handover page at {', '.join(hex(a) for a in outside[:8])}")
@@ -239,7 +203,7 @@ def part_memdump(ctx):
     check("hyp: test hook fault-after-dice" in out and "hyp: powering off" in out
           and "pvmfw 0." not in out, f"the hook did not fault before the VM ran:\n{out}")
     for name, secret in forbidden.items():
-        where = places(ram, secret)
+        where = guest.places(ram, secret)
         check(not where, f"after a fault: {name} found in RAM at "
               f"{', '.join(hex(a) for a in where[:8])}")
     if not failures:

@@ -41,7 +41,9 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "../../dice/tests"))
+sys.path.insert(0, os.path.join(HERE, "../qemu"))
 import dice_cli_test as ref  # noqa: E402
+from guest import handover  # noqa: E402  (tests/qemu/guest.py)
 
 SECTOR = 512
 failures = []
@@ -112,12 +114,6 @@ class Ctx:
         return r.stdout
 
 
-def handover(out):
-    lines = [l.split("payload: handover ", 1)[1].strip()
-             for l in out.splitlines() if "payload: handover " in l]
-    if not lines:
-        return None
-    return ref.cbor2.loads(bytes.fromhex("".join(lines)))
 
 
 def partition_start(disk):

@@ -46,11 +46,10 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../dice/tests"))
 import dice_cli_test as ref  # noqa: E402  (the independent DICE)
-import qmp  # noqa: E402  (beside this file)
+import guest  # noqa: E402  (beside this file)
 
 RAM_BASE = 0x40000000
 HANDOVER = (0x403FF000, 0x40400000)  # boards/qemu-virt: BOARD_HANDOVER_BASE, +4 KiB
@@ -110,13 +109,10 @@ class Ctx:
 
     def boot_handover(self, kernel, instance, initrd=None, firmware=None):
         r = self.pvm(*self.boot(kernel, instance, initrd, firmware=firmware))
-        lines = [l.split("payload: handover ", 1)[1].strip()
-                 for l in r.stdout.splitlines() if "payload: handover " in l]
-        if not lines:
+        page = guest.handover_page(r.stdout)
+        if page is None:
             raise RuntimeError("the payload printed no handover:\n" + r.stdout)
-        page = bytes.fromhex("".join(lines))
-        handover = ref.cbor2.loads(page)  # the first CBOR item; zeros follow it
-        return page[:len(ref.cbor2.dumps(handover))], handover
+        return page, ref.cbor2.loads(page)
 
     def predict(self, kernel, instance, initrd=None, name="predicted", key=None):
         """The handover pvmfw should make: `pvm dice expect` + `pvm dice derive`."""
@@ -196,33 +192,14 @@ def part_handover(ctx):
         print("SKIP: other-key: no --other-firmware/--other-key")
 
 
-def run_and_dump(ctx, words, qemu_args, stopped_by):
-    """Runs `pvm run WORDS -- QEMU_ARGS` with QMP, waits until QEMU has
-    stopped the guest (query-status "shutdown": `stopped_by`), saves all
-    guest RAM and quits. Returns (pvm's output, its exit status, the RAM)."""
-    sock = ctx.path("qmp.sock")
-    dump = ctx.path("ram.bin")
-    for f in (sock, dump):
-        if os.path.exists(f):
-            os.unlink(f)
-    words = [*words, "--", *qemu_args, "-qmp", f"unix:{sock},server=on,wait=on"]
-    proc = subprocess.Popen([ctx.a.pvm, *words], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, env=ctx.env)
-    deadline = time.time() + 60
-    s, f, command, events = qmp.connect(sock, deadline)
-    while command("query-status")["status"] != "shutdown":
-        if time.time() > deadline:
-            command("quit")
-            out, _ = proc.communicate(timeout=60)
-            raise RuntimeError(f"the guest never stopped at {stopped_by}:\n{out}")
-        time.sleep(0.05)
-    command("pmemsave", val=RAM_BASE, size=MEM_MIB << 20, filename=dump)
-    command("quit")
-    s.close()
-    out, _ = proc.communicate(timeout=60)
-    ram = open(dump, "rb").read()
-    check(len(ram) == MEM_MIB << 20, f"dump is {len(ram)} bytes")
-    return out, proc.returncode, ram
+def run_and_dump(ctx, words, qemu_args):
+    """`pvm run WORDS -- QEMU_ARGS` until QEMU stops the guest; returns
+    (pvm's output, its exit status, [(RAM_BASE, all guest RAM)])."""
+    out, rc, dumps = guest.run_and_dump(
+        [ctx.a.pvm, *words, "--", *qemu_args], ctx.env, ctx.path("qmp.sock"),
+        [(RAM_BASE, MEM_MIB << 20, ctx.path("ram.bin"))])
+    check(len(dumps[0][1]) == MEM_MIB << 20, f"dump is {len(dumps[0][1])} bytes")
+    return out, rc, dumps
 
 
 def boot_secrets(ctx, vm_handover):
@@ -248,34 +225,19 @@ def boot_secrets(ctx, vm_handover):
     return secrets, {"VM CDI_Attest": vm_handover[1], "VM CDI_Seal": vm_handover[2]}
 
 
-def places(ram, secret):
-    """Guest addresses of any 16-byte half of `secret`, in either byte order."""
-    found = set()
-    for v in (secret, secret[::-1]):
-        for part in (v[:16], v[16:]):
-            at = ram.find(part)
-            while at >= 0:
-                found.add(RAM_BASE + at)
-                at = ram.find(part, at + 1)
-    return sorted(found)
-
-
 def part_memdump(ctx):
     base = ctx.sign("base.signed", ctx.a.hello)
     # The payload powers off at its end; with -no-shutdown QEMU stops there.
-    out, rc, ram = run_and_dump(ctx, ctx.boot(base, INSTANCE_A), ["-no-shutdown"],
-                                "the payload's power-off")
+    out, rc, ram = run_and_dump(ctx, ctx.boot(base, INSTANCE_A), ["-no-shutdown"])
     check(rc == 0, f"pvm run failed:\n{out}")
-    handover_lines = [l.split("payload: handover ", 1)[1].strip()
-                      for l in out.splitlines() if "payload: handover " in l]
-    handover = ref.cbor2.loads(bytes.fromhex("".join(handover_lines)))
+    handover = guest.handover(out)
     forbidden, allowed_in_handover = boot_secrets(ctx, handover)
 
     for name, secret in forbidden.items():
-        where = places(ram, secret)
+        where = guest.places(ram, secret)
         check(not where, f"{name} found in guest RAM at {', '.join(hex(a) for a in where[:8])}")
     for name, secret in allowed_in_handover.items():
-        where = places(ram, secret)
+        where = guest.places(ram, secret)
         outside = [a for a in where if not HANDOVER[0] <= a < HANDOVER[1]]
         check(where, f"{name} not found in the handover page: the dump is not the guest's RAM")
         check(not outside, f"{name} outside the handover page at "
@@ -317,8 +279,7 @@ def part_faildump(ctx, case):
     words = ctx.boot(kernel, INSTANCE_A, goal=("--expect-fail", reason.split(":")[0]))
     # pvm run passes -no-reboot (reboot=shutdown); shutdown=pause keeps the
     # guest's RAM for QMP after pvmfw's PSCI SYSTEM_RESET.
-    out, rc, ram = run_and_dump(ctx, [*words, *run], ["-action", "reboot=shutdown,shutdown=pause"],
-                                "pvmfw's reset")
+    out, rc, ram = run_and_dump(ctx, [*words, *run], ["-action", "reboot=shutdown,shutdown=pause"])
     check(rc == 0, f"pvm run failed:\n{out}")
     if case == "fault":  # the hook faults before the DICE line
         check("(general registers withheld: DICE secrets in use)" in out,
@@ -334,11 +295,12 @@ def part_faildump(ctx, case):
     forbidden, vm_cdis = boot_secrets(ctx, ref.cbor2.loads(predicted))
     forbidden.update(vm_cdis)
     for name, secret in forbidden.items():
-        where = places(ram, secret)
+        where = guest.places(ram, secret)
         check(not where, f"{name} found in guest RAM at {', '.join(hex(a) for a in where[:8])}")
 
     lo, hi = (a - RAM_BASE for a in PVMFW_WINDOWS)
-    left = [RAM_BASE + lo + i for i in range(0, hi - lo, 4096) if any(ram[lo + i:lo + i + 4096])]
+    memory = ram[0][1]
+    left = [RAM_BASE + lo + i for i in range(0, hi - lo, 4096) if any(memory[lo + i:lo + i + 4096])]
     check(not left, f"{len(left)} page(s) of pvmfw's windows not zeroed: "
           f"{', '.join(hex(a) for a in left[:8])}")
 
@@ -347,7 +309,7 @@ def part_faildump(ctx, case):
     image = open(kernel, "rb").read()
     try:
         at = int(line.split()[2].split("-")[0], 16) - RAM_BASE
-        check(ram[at:at + len(image)] == image, "the signed kernel is not in the dump where pvmfw "
+        check(memory[at:at + len(image)] == image, "the signed kernel is not in the dump where pvmfw "
               "found it: the dump is not the guest's RAM")
     except (IndexError, ValueError):
         check(False, f"no kernel range on the console:\n{out}")
