@@ -8,6 +8,7 @@
 #include <new>
 #include <span>
 
+#include "base/cache.h"
 #include "base/sysreg.h"
 
 extern "C" {
@@ -38,15 +39,7 @@ std::expected<void, memory::Error> map(uint64_t base, uint64_t size, memory::Att
   return r;
 }
 
-void clean_to_poc(uint64_t addr, uint64_t size) {
-  uint64_t ctr;
-  asm volatile("mrs %0, ctr_el0" : "=r"(ctr));
-  const uint64_t line = 4ull << ((ctr >> 16) & 0xf);  // CTR_EL0.DminLine, in words
-  for (uint64_t a = addr & ~(line - 1); a < addr + size; a += line) {
-    asm volatile("dc civac, %0" : : "r"(a) : "memory");
-  }
-  asm volatile("dsb sy" : : : "memory");
-}
+void clean_to_poc(uint64_t addr, uint64_t size) { base::cache::clean_invalidate(addr, size); }
 
 }  // namespace mmu
 

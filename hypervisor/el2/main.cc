@@ -12,6 +12,7 @@
 #include <span>
 #include <string_view>
 
+#include "base/sysreg.h"
 #include "base/wipe.h"
 #include "libfdt.h"
 #include "dice/config.h"
@@ -120,19 +121,8 @@ bool s2_map_device(void*, uint64_t ipa) {
 void s2_unmap_device(void*, uint64_t ipa) {
   if (stage2().unmap_page(ipa)) tlb_invalidate_ipa(ipa);
 }
-bool rndr(void*, uint64_t* out) {
-  uint64_t v;
-  uint64_t ok;
-  // RNDR (s3_3_c2_c4_0); NZCV.Z set means no entropy this time.
-  asm volatile("mrs %0, s3_3_c2_c4_0\n\tcset %1, ne" : "=r"(v), "=r"(ok) : : "cc");
-  *out = v;
-  return ok != 0;
-}
-bool have_feat_rng() {
-  uint64_t isar0;
-  asm volatile("mrs %0, id_aa64isar0_el1" : "=r"(isar0));
-  return ((isar0 >> 60) & 0xf) != 0;
-}
+bool rndr(void*, uint64_t* out) { return base::sysreg::rndr(*out); }
+bool have_feat_rng() { return base::sysreg::read_id_aa64isar0().has_rndr(); }
 
 // ---- Loading ------------------------------------------------------------------------
 

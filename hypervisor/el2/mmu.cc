@@ -9,6 +9,8 @@
 #include <new>
 #include <span>
 
+#include "base/cache.h"
+#include "base/sysreg.h"
 #include "el2/sysregs.h"
 #include "memory/page_tables.h"
 
@@ -41,34 +43,13 @@ void turn_on(uint64_t root) {
 }  // namespace
 
 uint8_t physical_address_size() {
-  const uint8_t parange = static_cast<uint8_t>(read_mmfr0() & 0xf);
+  const auto parange = static_cast<uint8_t>(base::sysreg::read_id_aa64mmfr0().parange());
   return parange > 5 ? 5 : parange;
 }
 
-namespace {
-// The smallest data cache line (CTR_EL0.DminLine, in words).
-uint64_t dcache_line() {
-  uint64_t ctr;
-  asm volatile("mrs %0, ctr_el0" : "=r"(ctr));
-  return 4ull << ((ctr >> 16) & 0xf);
-}
-}  // namespace
+void clean_to_poc(uint64_t a, uint64_t size) { base::cache::clean_invalidate(a, size); }
 
-void clean_to_poc(uint64_t a, uint64_t size) {
-  const uint64_t line = dcache_line();
-  for (uint64_t p = a & ~(line - 1); p < a + size; p += line) {
-    asm volatile("dc civac, %0" : : "r"(p) : "memory");
-  }
-  asm volatile("dsb sy" : : : "memory");
-}
-
-void invalidate(uint64_t a, uint64_t size) {
-  const uint64_t line = dcache_line();
-  for (uint64_t p = a & ~(line - 1); p < a + size; p += line) {
-    asm volatile("dc ivac, %0" : : "r"(p) : "memory");
-  }
-  asm volatile("dsb sy" : : : "memory");
-}
+void invalidate(uint64_t a, uint64_t size) { base::cache::invalidate(a, size); }
 
 }  // namespace el2
 
