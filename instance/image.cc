@@ -213,6 +213,9 @@ std::expected<SlotReading, Refusal> read_slot(const BlockDevice& dev, const Part
   detail::Body body{};
   auto opened = dice::aes256_gcm::open(key, nonce, aad, *ciphertext, tag, body);
   if (!opened) return SlotReading{.status = {SlotState::kInvalid, "does not open"}, .entry = {}};
+  // The entry's fields (hashes of public images, a mode, an index, flags)
+  // are no secret; what is wiped is the decrypted buffer, as every buffer an
+  // AEAD opened into, so no plaintext outlives the reading by habit.
   auto entry = detail::decode_body(body);
   base::secure_wipe(body.data(), body.size());
   if (!entry) return SlotReading{.status = {SlotState::kInvalid, entry.error()}, .entry = {}};

@@ -81,9 +81,8 @@ uint64_t slot_of(uint64_t mpidr) { return (mpidr & 0xff) + 8 * ((mpidr >> 8) & 0
 // then enters the guest's entry point at EL1 (start.S, main.cc). PSCI
 // return codes (Arm DEN0022 §5.2.2): INVALID_PARAMETERS -2, ALREADY_ON -4,
 // ON_PENDING -5.
-int64_t cpu_on(uint64_t mpidr, uint64_t entry, uint64_t context) {
-  const uint64_t slot = slot_of(mpidr);
-  if ((mpidr & ~0xffffull) != 0 || slot >= vcpus()) return -2;
+// `slot` and `mpidr` as hyp::Vm checked them (CallExit::kCpuOn).
+int64_t cpu_on(uint32_t slot, uint64_t mpidr, uint64_t entry, uint64_t context) {
   if (slot == 0) return -4;  // the boot CPU runs
   CpuSlot& c = cpu(static_cast<unsigned>(slot));
   {
@@ -123,7 +122,8 @@ void call(hyp::GuestRegs& regs) {
       psci_forward(regs);
       return;
     case hyp::CallExit::Kind::kCpuOn:
-      regs.x[0] = static_cast<uint64_t>(cpu_on(exit.target_mpidr, exit.entry, exit.context));
+      regs.x[0] = static_cast<uint64_t>(
+          cpu_on(exit.target_cpu, exit.target_mpidr, exit.entry, exit.context));
       return;
     case hyp::CallExit::Kind::kSystemOff:
     case hyp::CallExit::Kind::kSystemReset:

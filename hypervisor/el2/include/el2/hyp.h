@@ -13,11 +13,10 @@ namespace el2 {
 hyp::Vm& vm();
 memory::PageTables& stage2();
 
-// Per-CPU: the guest entry a CPU_ON asked for, and the CPU's stack top.
+// Per-CPU: the guest entry a CPU_ON asked for, and where the CPU stands.
 struct CpuSlot {
   uint64_t entry = 0;
   uint64_t context = 0;
-  uint64_t stack_top = 0;
   uint32_t state = 0;  // 0 off, 1 starting, 2 running
 };
 CpuSlot& cpu(unsigned slot);
