@@ -94,6 +94,35 @@ ApplyFn<Args> set_flag(bool Args::*field) {
     return {};
   };
 }
+// A decimal number in [min, max] (parse_number), named `option` in errors.
+template <typename Args, typename T>
+ApplyFn<Args> store_number(T Args::*field, std::string_view option, T min, T max) {
+  return [field, option, min, max](Args& a, std::string_view v) -> std::expected<void, ArgError> {
+    auto n = parse_number<T>(option, v, min, max);
+    if (!n) return std::unexpected(n.error());
+    a.*field = *n;
+    return {};
+  };
+}
+// A repeatable non-empty value, appended (e.g. --expect).
+template <typename Args>
+ApplyFn<Args> append_nonempty(std::vector<std::string> Args::*field, std::string_view option) {
+  return [field, option](Args& a, std::string_view v) -> std::expected<void, ArgError> {
+    if (v.empty()) return arg_error(ArgErrc::kMissingValue, option);
+    (a.*field).emplace_back(v);
+    return {};
+  };
+}
+// A non-empty value given at most once (e.g. --expect-fail).
+template <typename Args>
+ApplyFn<Args> store_once(std::optional<std::string> Args::*field, std::string_view option) {
+  return [field, option](Args& a, std::string_view v) -> std::expected<void, ArgError> {
+    if (v.empty()) return arg_error(ArgErrc::kMissingValue, option);
+    if (a.*field) return arg_error(ArgErrc::kConflict, option);
+    a.*field = std::string(v);
+    return {};
+  };
+}
 
 // Parses `words` against `table` into `out`. Words not starting with '-' go to
 // `positional` (kUnexpectedArgument when there is none). With `rest`, the

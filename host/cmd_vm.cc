@@ -284,9 +284,11 @@ std::string payload_summary(const VmRecord& r) {
 
 // ---- update --------------------------------------------------------------------------
 
-std::string running_message(std::string_view name, const fs::path& dir) {
-  return std::string(name) + ": running" + pid_note(vm_run_state(dir)) + "; pvm stop " +
-         std::string(name) + " first";
+// Refusing to act on a running VM: "NAME: running (pid N); pvm stop NAME first".
+std::string running_message(std::string_view name, const fs::path& dir,
+                            std::string_view running = "running") {
+  return std::string(name) + ": " + std::string(running) + pid_note(vm_run_state(dir)) +
+         "; pvm stop " + std::string(name) + " first";
 }
 
 // What `pvm update` did, for its report.
@@ -518,8 +520,7 @@ int start_vm(const Io& io, const StartArgs& args, const fs::path& dir) {
   auto lock = VmLock::take(dir);
   if (!lock) {
     if (lock.error() == VmLock::Error::kHeld) {
-      return io.fail(args.name + ": running already" + pid_note(vm_run_state(dir)) + "; pvm stop " +
-                     args.name + " first");
+      return io.fail(running_message(args.name, dir, "running already"));
     }
     return io.fail((dir / kVmLockFile).string() + ": " + std::strerror(errno));
   }
@@ -767,8 +768,7 @@ int cmd_delete(const Io& io, std::span<const std::string_view> words) {
   auto lock = VmLock::take(*dir);
   if (!lock) {
     if (lock.error() == VmLock::Error::kHeld) {
-      return io.fail(args->name + ": running" + pid_note(vm_run_state(*dir)) + "; pvm stop " +
-                     args->name + " first");
+      return io.fail(running_message(args->name, *dir));
     }
     return io.fail((*dir / kVmLockFile).string() + ": " + std::strerror(errno));
   }

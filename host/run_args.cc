@@ -25,40 +25,12 @@ const std::vector<Option>& options() {
       {"--no-initrd", false, [](RunArgs& a, std::string_view) { a.no_initrd = true; return ok(); }},
       {"--busybox", true, [](RunArgs& a, std::string_view v) { a.busybox = v; return ok(); }},
       {"--cmdline", true, [](RunArgs& a, std::string_view v) { a.cmdline = v; return ok(); }},
-      {"--mem", true,
-       [](RunArgs& a, std::string_view v) -> std::expected<void, ArgError> {
-         auto n = parse_number<uint64_t>("--mem", v, 1, kMaxMemMib);
-         if (!n) return std::unexpected(n.error());
-         a.mem_mib = *n;
-         return {};
-       }},
-      {"--cpus", true,
-       [](RunArgs& a, std::string_view v) -> std::expected<void, ArgError> {
-         auto n = parse_number<uint32_t>("--cpus", v, 1, kMaxCpus);
-         if (!n) return std::unexpected(n.error());
-         a.cpus = *n;
-         return {};
-       }},
-      {"--expect", true,
-       [](RunArgs& a, std::string_view v) -> std::expected<void, ArgError> {
-         if (v.empty()) return arg_error(ArgErrc::kMissingValue, "--expect");
-         a.expect.emplace_back(v);
-         return {};
-       }},
-      {"--expect-fail", true,
-       [](RunArgs& a, std::string_view v) -> std::expected<void, ArgError> {
-         if (v.empty()) return arg_error(ArgErrc::kMissingValue, "--expect-fail");
-         if (a.expect_fail) return arg_error(ArgErrc::kConflict, "--expect-fail");
-         a.expect_fail = v;
-         return {};
-       }},
+      {"--mem", true, store_number(&RunArgs::mem_mib, "--mem", uint64_t{1}, kMaxMemMib)},
+      {"--cpus", true, store_number(&RunArgs::cpus, "--cpus", uint32_t{1}, kMaxCpus)},
+      {"--expect", true, append_nonempty(&RunArgs::expect, "--expect")},
+      {"--expect-fail", true, store_once(&RunArgs::expect_fail, "--expect-fail")},
       {"--timeout", true,
-       [](RunArgs& a, std::string_view v) -> std::expected<void, ArgError> {
-         auto n = parse_number<uint32_t>("--timeout", v, 1, kMaxTimeoutS);
-         if (!n) return std::unexpected(n.error());
-         a.timeout_s = *n;
-         return {};
-       }},
+       store_number(&RunArgs::timeout_s, "--timeout", uint32_t{1}, kMaxTimeoutS)},
       {"--icount", false, [](RunArgs& a, std::string_view) { a.icount = true; return ok(); }},
       {"--virtualization", false,
        [](RunArgs& a, std::string_view) { a.virtualization = true; return ok(); }},

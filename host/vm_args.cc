@@ -46,13 +46,7 @@ const std::vector<OptionSpec<CreateArgs>>& create_options() {
          a.mem_mib = *n;
          return {};
        }},
-      {"--cpus", true,
-       [](A& a, std::string_view v) -> std::expected<void, ArgError> {
-         auto n = parse_number<uint32_t>("--cpus", v, 1, kVmMaxCpus);
-         if (!n) return std::unexpected(n.error());
-         a.cpus = *n;
-         return {};
-       }},
+      {"--cpus", true, store_number(&A::cpus, "--cpus", uint32_t{1}, kVmMaxCpus)},
       {"--debug", false, set_flag<A>(&A::debug)},
       {"--pin-software", false, set_flag<A>(&A::pin_software)},
       {"--sign-key", true, store<A>(&A::sign_key)},
@@ -82,26 +76,9 @@ const std::vector<OptionSpec<UpdateArgs>>& update_options() {
 const std::vector<OptionSpec<StartArgs>>& start_options() {
   using A = StartArgs;
   static const std::vector<OptionSpec<A>> table = {
-      {"--timeout", true,
-       [](A& a, std::string_view v) -> std::expected<void, ArgError> {
-         auto n = parse_number<uint32_t>("--timeout", v, 1, kMaxTimeoutS);
-         if (!n) return std::unexpected(n.error());
-         a.timeout_s = *n;
-         return {};
-       }},
-      {"--expect", true,
-       [](A& a, std::string_view v) -> std::expected<void, ArgError> {
-         if (v.empty()) return arg_error(ArgErrc::kMissingValue, "--expect");
-         a.expect.emplace_back(v);
-         return {};
-       }},
-      {"--expect-fail", true,
-       [](A& a, std::string_view v) -> std::expected<void, ArgError> {
-         if (v.empty()) return arg_error(ArgErrc::kMissingValue, "--expect-fail");
-         if (a.expect_fail) return arg_error(ArgErrc::kConflict, "--expect-fail");
-         a.expect_fail = v;
-         return {};
-       }},
+      {"--timeout", true, store_number(&A::timeout_s, "--timeout", uint32_t{1}, kMaxTimeoutS)},
+      {"--expect", true, append_nonempty(&A::expect, "--expect")},
+      {"--expect-fail", true, store_once(&A::expect_fail, "--expect-fail")},
       {"--icount", false, set_flag<A>(&A::icount)},
       {"--hypervisor", true, store<A>(&A::hypervisor)},
       {"--pvmfw-img", true, store<A>(&A::pvmfw_img)},
