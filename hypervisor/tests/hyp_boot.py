@@ -38,6 +38,7 @@ sys.path.insert(0, os.path.join(HERE, "../../dice/tests"))
 sys.path.insert(0, os.path.join(HERE, "../../tests/qemu"))
 import dice_cli_test as ref  # noqa: E402  (the independent DICE)
 import guest  # noqa: E402
+from guest import check, failures  # noqa: E402
 
 RAM_BASE = 0x40000000
 HYP_BASE, HYP_RESERVED = 0xC0000000, 16 << 20  # the hypervisor's RAM (docs/hypervisor.md)
@@ -45,15 +46,6 @@ MACHINE_MIB = 2064  # QEMU's RAM under the hypervisor: up to the end of the hype
 MEM_MIB = 64  # the VM's RAM, identity mapped from RAM_BASE
 HANDOVER_IPA = (0x403FF000, 0x40400000)
 INSTANCE = bytes(range(64)).hex()
-
-failures = []
-
-
-def check(cond, msg):
-    if not cond:
-        failures.append(msg)
-        print("FAIL: " + msg)
-
 
 class Ctx:
     def __init__(self, args, tmp):

@@ -43,18 +43,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "../../dice/tests"))
 sys.path.insert(0, os.path.join(HERE, "../qemu"))
 import dice_cli_test as ref  # noqa: E402
-from guest import handover  # noqa: E402  (tests/qemu/guest.py)
+from guest import check, failures, handover  # noqa: E402  (tests/qemu/guest.py)
 
 SECTOR = 512
-failures = []
-
-
-def check(cond, msg):
-    if not cond:
-        failures.append(msg)
-        print("FAIL: " + msg)
-
-
 class Ctx:
     def __init__(self, a, tmp):
         self.a, self.tmp = a, tmp

@@ -50,6 +50,7 @@ import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../dice/tests"))
 import dice_cli_test as ref  # noqa: E402  (the independent DICE)
 import guest  # noqa: E402  (beside this file)
+from guest import check, failures  # noqa: E402
 
 RAM_BASE = 0x40000000
 HANDOVER = (0x403FF000, 0x40400000)  # boards/qemu-virt: BOARD_HANDOVER_BASE, +4 KiB
@@ -61,16 +62,6 @@ MEM_MIB = 64
 
 INSTANCE_A = bytes(range(64)).hex()
 INSTANCE_B = bytes(range(64, 128)).hex()
-
-failures = []
-
-
-def check(cond, msg):
-    if not cond:
-        failures.append(msg)
-        print("FAIL:", msg)
-    return cond
-
 
 class Ctx:
     def __init__(self, args, tmp):

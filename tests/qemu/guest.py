@@ -1,12 +1,23 @@
 """What the QEMU tests read out of a guest: the DICE handover the test
 payload prints, and the machine's RAM after the guest stopped (over QMP),
-searched for secrets. Shared by tests/qemu/dice_boot.py,
+searched for secrets; and their one way of recording failed checks. Shared by tests/qemu/dice_boot.py,
 hypervisor/tests/hyp_boot.py and tests/e2e/instance_rules.py."""
 import os
 import subprocess
 import time
 
 import qmp
+
+# Every failed check of the running test, in order; the test exits 1 if any.
+failures = []
+
+
+def check(cond, msg):
+    """Records and prints a failure unless `cond`; returns `cond`."""
+    if not cond:
+        failures.append(msg)
+        print("FAIL:", msg)
+    return cond
 
 
 def handover_page(out):
